@@ -1,0 +1,363 @@
+"""The public benchmark corpus: free game music from five Debian packages.
+
+The packages are fetched with ``apt-get download`` and unpacked with
+``dpkg-deb -x`` into a cache directory; nothing is fetched when the cache
+already holds them.  Every audio file found is probed once (results cached in
+``probe.json``), music of at least 30 s is kept and split deterministically,
+by a hash of its path relative to the unpacked root, into an *indexed* part
+(~80 %) and an *unindexed* part (~20 %, never added to a library).  Files whose
+header cannot be opened are listed as *corrupt* (bad-input test cases).
+
+``speech_pool`` renders a pool of short espeak-ng dialogue lines used to
+simulate people talking over the music.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PACKAGES: tuple[str, ...] = (
+    "wesnoth-1.16-music",
+    "hyperrogue-music",
+    "warzone2100-music",
+    "singularity-music",
+    "asc-music",
+)
+
+AUDIO_EXTENSIONS: frozenset[str] = frozenset({".ogg", ".opus", ".mp3", ".flac", ".wav"})
+MIN_MUSIC_S = 30.0  # tracks shorter than this (seconds) are sound effects
+INDEXED_PERCENT = 80  # share of kept tracks that go into the library
+PROBE_VERSION = 1  # bump to invalidate probe.json after changing the probe
+
+
+@dataclass(frozen=True)
+class Track:
+    """One music file of the corpus and its duration in seconds."""
+
+    path: Path
+    duration_s: float
+
+
+@dataclass
+class Corpus:
+    """The corpus, split into library tracks, held-out tracks and bad files."""
+
+    indexed: list[Track] = field(default_factory=list)
+    unindexed: list[Track] = field(default_factory=list)
+    corrupt: list[Path] = field(default_factory=list)
+
+    @property
+    def hours(self) -> float:
+        """Total duration of the indexed tracks, in hours."""
+        return sum(t.duration_s for t in self.indexed) / 3600.0
+
+
+# --------------------------------------------------------------------------
+# Cache layout and package fetching
+# --------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """Benchmark cache: ``$SOUNDTRACK_BENCH_CACHE`` or ``~/.cache/soundtrack-bench``."""
+    env = os.environ.get("SOUNDTRACK_BENCH_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "soundtrack-bench"
+
+
+def _find_deb(debs: Path, package: str) -> Path | None:
+    """Return the downloaded .deb of ``package`` in ``debs``, if any."""
+    found = sorted(debs.glob(f"{package}_*.deb"))
+    return found[-1] if found else None
+
+
+def _apt_download(package: str, debs: Path) -> None:
+    """Run ``apt-get download`` in ``debs``; refresh the lists once on failure."""
+    cmd = ["apt-get", "download", package]
+    if subprocess.run(cmd, cwd=debs, capture_output=True).returncode == 0:
+        return
+    if os.geteuid() == 0:  # package lists may be missing on a fresh machine
+        subprocess.run(["apt-get", "update"], capture_output=True)
+    proc = subprocess.run(cmd, cwd=debs, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"apt-get download {package} failed: {proc.stderr.strip()}")
+
+
+def fetch_packages(cache: Path) -> Path:
+    """Download and unpack every package of ``PACKAGES``; return the unpacked root.
+
+    A package is unpacked once; a stamp file ``root/.unpacked-<package>``
+    records it, so later calls only check for files.
+    """
+    debs, root = cache / "debs", cache / "root"
+    debs.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    for package in PACKAGES:
+        stamp = root / f".unpacked-{package}"
+        if stamp.exists():
+            continue
+        deb = _find_deb(debs, package)
+        if deb is None:
+            _apt_download(package, debs)
+            deb = _find_deb(debs, package)
+            if deb is None:
+                raise RuntimeError(f"apt-get download {package} produced no .deb in {debs}")
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+        stamp.write_text(deb.name + "\n")
+    return root
+
+
+# --------------------------------------------------------------------------
+# Probing
+# --------------------------------------------------------------------------
+
+
+def find_audio(root: Path) -> list[Path]:
+    """All files under ``root`` with an audio extension, sorted."""
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+    )
+
+
+def probe_duration(path: Path) -> float:
+    """Duration of ``path`` in seconds, from the container header (PyAV).
+
+    Raises ``ValueError`` (or a PyAV error) when the file cannot be opened or
+    has no audio stream.  When the container gives no duration, the audio
+    stream is decoded to count samples.
+    """
+    import av  # local import: av is slow to import and not needed for cached runs
+
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            raise ValueError("no audio stream")
+        if container.duration:
+            return container.duration / 1_000_000
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        if not stream.rate:
+            raise ValueError("no sample rate")
+        return samples / stream.rate
+
+
+def _file_key(path: Path) -> list[float]:
+    """Cheap change detector for the probe cache: [size in bytes, mtime in s]."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime]
+
+
+def probe_all(root: Path, files: list[Path], cache_file: Path) -> dict[str, dict]:
+    """Probe ``files``, reusing ``cache_file``; return ``{relpath: record}``.
+
+    A record is ``{"key": [size, mtime], "duration_s": float}`` or
+    ``{"key": ..., "error": "message"}``.
+    """
+    cached: dict[str, dict] = {}
+    if cache_file.exists():
+        data = json.loads(cache_file.read_text())
+        if data.get("version") == PROBE_VERSION:
+            cached = data["files"]
+    records: dict[str, dict] = {}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        key = _file_key(path)
+        old = cached.get(rel)
+        if old is not None and old["key"] == key:
+            records[rel] = old
+            continue
+        try:
+            records[rel] = {"key": key, "duration_s": probe_duration(path)}
+        except Exception as exc:  # noqa: BLE001 - any failure marks the file corrupt
+            records[rel] = {"key": key, "error": f"{type(exc).__name__}: {exc}"}
+    if records != cached:
+        _write_json_atomic(cache_file, {"version": PROBE_VERSION, "files": records})
+    return records
+
+
+def _write_json_atomic(path: Path, data: object) -> None:
+    """Write ``data`` as JSON to ``path`` via a temporary file and rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+# --------------------------------------------------------------------------
+# Split
+# --------------------------------------------------------------------------
+
+
+def split_bucket(relpath: str) -> int:
+    """Stable bucket 0..99 of a path relative to the unpacked root."""
+    digest = hashlib.sha256(relpath.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def is_indexed(relpath: str) -> bool:
+    """Whether the track at ``relpath`` belongs to the indexed ~80 %."""
+    return split_bucket(relpath) < INDEXED_PERCENT
+
+
+def build_corpus(cache: Path | None = None) -> Corpus:
+    """Fetch, unpack, probe and split the corpus (cached after the first call)."""
+    cache = cache or cache_dir()
+    root = fetch_packages(cache)
+    records = probe_all(root, find_audio(root), cache / "probe.json")
+    corpus = Corpus()
+    for rel, rec in sorted(records.items()):
+        path = root / rel
+        if "error" in rec:
+            corpus.corrupt.append(path)
+        elif rec["duration_s"] >= MIN_MUSIC_S:
+            part = corpus.indexed if is_indexed(rel) else corpus.unindexed
+            part.append(Track(path, float(rec["duration_s"])))
+    return corpus
+
+
+# --------------------------------------------------------------------------
+# Speech pool
+# --------------------------------------------------------------------------
+
+SENTENCES: tuple[str, ...] = (
+    "Where were you last night? I called you three times.",
+    "I told you not to touch my coffee.",
+    "We need to talk about what happened at the party.",
+    "Can you pass me the salt, please?",
+    "He's not coming back, is he?",
+    "Honestly, I don't care what your mother thinks.",
+    "The meeting has been moved to Thursday afternoon.",
+    "Did you lock the front door before we left?",
+    "I can't believe you actually did that.",
+    "Get in the car. We're going to be late.",
+    "That's the third time this week the printer jammed.",
+    "Look, I'm sorry. I didn't mean it like that.",
+    "Who ate the last slice of pizza?",
+    "She said she'd be here by eight.",
+    "Turn that music down, I'm trying to sleep!",
+    "You never listen to a word I say.",
+    "Detective, we found something in the basement.",
+    "Is this seat taken?",
+    "I think we should see other people.",
+    "The doctor will see you now.",
+    "Grab your coat, it's freezing outside.",
+    "What do you mean the money is gone?",
+    "Happy birthday! Make a wish.",
+    "I've been waiting for this moment my whole life.",
+    "Stop right there and put your hands where I can see them.",
+    "Do you want to get some dinner later?",
+    "My flight got cancelled, so I'm stuck here until Monday.",
+    "Mom, have you seen my blue sweater?",
+    "It's not what it looks like, I swear.",
+    "Okay, everybody, listen up. Here's the plan.",
+    "The results came back negative.",
+    "We're out of milk again.",
+    "I promise I'll call you tomorrow.",
+    "Why is there a goat in the kitchen?",
+    "Thank you for coming on such short notice.",
+    "You look like you've seen a ghost.",
+    "Let's just say it was a very long day.",
+    "I'll have the chicken, and she'll have the salad.",
+    "Nobody leaves this room until we find out who did it.",
+    "Are you sure this is the right address?",
+    "I got the job! I start on Monday!",
+    "Don't forget to feed the cat.",
+    "Well, that went better than expected.",
+    "Can we please not do this right now?",
+    "The storm knocked out power on the whole street.",
+    "I know exactly what you did last summer.",
+    "Sir, your table is ready.",
+    "Just breathe. Everything is going to be fine.",
+    "How long have you known about this?",
+    "I left my keys in the office, can you let me in?",
+    "We interrupt this program for a special announcement.",
+    "Pick up the phone, I know you're there.",
+    "Tell me again why we moved to this town.",
+    "You're late. The boss is furious.",
+    "I found this letter under your pillow.",
+    "Good morning! Did you sleep well?",
+    "There's someone at the door.",
+    "That's not funny, Kevin.",
+    "If we leave now, we can still make the last train.",
+    "Remember, not a word of this to anyone.",
+)
+
+VOICES: tuple[str, ...] = (
+    "en", "en-us", "en+f3", "en+m3", "en-us+f2", "en+f4",
+    "en-gb-x-rp", "en+m5", "en-us+m1", "en+f1", "en-gb-scotland", "en-029+f5",
+)
+SPEECH_MIN_S, SPEECH_MAX_S = 2.0, 8.0
+SPEECH_VERSION = 2  # bump to re-render the pool after changing the recipe
+
+
+def _espeak(text: str, voice: str, wpm: int, pitch: int, out: Path) -> float:
+    """Render ``text`` with espeak-ng into ``out`` (WAV); return its length in s."""
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(out), text],
+        check=True,
+        capture_output=True,
+    )
+    with wave.open(str(out), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def _speech_line(index: int, out: Path) -> None:
+    """Render pool entry ``index``: 1-2 sentences in a voice picked from the index.
+
+    About a third of the lines, and every line shorter than ``SPEECH_MIN_S``,
+    get a second sentence; lines longer than ``SPEECH_MAX_S`` are spoken
+    faster until they fit.
+    """
+    rng = np.random.default_rng([SPEECH_VERSION, index])
+    voice = VOICES[index % len(VOICES)]
+    wpm = int(rng.integers(140, 200))
+    pitch = int(rng.integers(25, 75))
+    text = SENTENCES[index % len(SENTENCES)]
+    with tempfile.TemporaryDirectory(prefix="st-speech-") as tmp:
+        tmp_wav = Path(tmp) / "line.wav"
+        length = _espeak(text, voice, wpm, pitch, tmp_wav)
+        if length < SPEECH_MIN_S or rng.random() < 0.35:
+            text += " " + SENTENCES[int(rng.integers(len(SENTENCES)))]
+            length = _espeak(text, voice, wpm, pitch, tmp_wav)
+        while length > SPEECH_MAX_S and wpm < 400:
+            wpm = int(wpm * 1.25)
+            length = _espeak(text, voice, wpm, pitch, tmp_wav)
+        shutil.move(str(tmp_wav), out)
+
+
+def speech_pool(cache: Path | None = None, n: int = 40) -> list[Path]:
+    """Return ``n`` WAV files (22050 Hz mono) of spoken TV-style dialogue, 2-8 s each.
+
+    Rendered once with espeak-ng into ``<cache>/speech-v<N>/``; missing files
+    are rendered on demand, existing ones are reused.
+    """
+    folder = (cache or cache_dir()) / f"speech-v{SPEECH_VERSION}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"line_{i:03d}.wav" for i in range(n)]
+    for i, path in enumerate(paths):
+        if not path.exists():
+            _speech_line(i, path)
+    return paths
+
+
+def _main() -> None:
+    """Print a summary of the corpus (``python -m benchmarks.corpus``)."""
+    corpus = build_corpus()
+    index_h = corpus.hours
+    held_h = sum(t.duration_s for t in corpus.unindexed) / 3600
+    print(f"indexed:   {len(corpus.indexed):3d} tracks, {index_h:.2f} h")
+    print(f"unindexed: {len(corpus.unindexed):3d} tracks, {held_h:.2f} h")
+    print(f"corrupt:   {len(corpus.corrupt):3d} files")
+    for path in corpus.corrupt:
+        print("   ", path)
+
+
+if __name__ == "__main__":
+    _main()

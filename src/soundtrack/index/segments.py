@@ -1,0 +1,107 @@
+"""Immutable, memory-mapped, sorted segments of (hash, position) pairs.
+
+A segment is two NumPy files written once and never changed:
+
+* ``<name>.keys.npy``: uint32 landmark hashes, sorted;
+* ``<name>.pos.npy``: uint32 positions, in STFT frames from the start of the segment, where the
+  recordings of the segment lie end to end (each recording owns a range of positions).
+
+8 bytes per landmark. A lookup is a vectorised binary search (``np.searchsorted``) over the
+memory-mapped keys, so opening a segment costs nothing and only the pages a query touches are read.
+Files are written to a temporary name, flushed to disk and renamed into place, so a segment file
+either exists whole or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One opened segment: sorted ``keys`` and their ``positions`` (both uint32, memory-mapped)."""
+
+    name: str
+    keys: np.ndarray
+    positions: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.keys.nbytes + self.positions.nbytes)
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Find every stored pair whose key is in ``hashes``.
+
+        Returns ``(query_index, position)``: for each hit, the index into ``hashes`` of the query
+        hash that matched, and the stored position (frames, segment coordinates).
+        """
+        if hashes.size == 0 or self.keys.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        lo = np.searchsorted(self.keys, hashes, side="left")
+        hi = np.searchsorted(self.keys, hashes, side="right")
+        counts = hi - lo
+        hit = counts > 0
+        if not hit.any():
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        query_index = np.repeat(np.nonzero(hit)[0], counts[hit])
+        starts = np.repeat(lo[hit], counts[hit])
+        within = np.arange(query_index.size) - np.repeat(np.cumsum(counts[hit]) - counts[hit], counts[hit])
+        return query_index, self.positions[starts + within].astype(np.int64)
+
+
+def segment_paths(directory: Path, name: str) -> tuple[Path, Path]:
+    """The key and position file of segment ``name`` in ``directory``."""
+    return directory / f"{name}.keys.npy", directory / f"{name}.pos.npy"
+
+
+def write_segment(directory: Path, name: str, hashes: np.ndarray, positions: np.ndarray) -> int:
+    """Sort ``(hashes, positions)`` by hash and write them as segment ``name``; return bytes written.
+
+    Both files are fsync'ed before this returns. The caller makes the segment visible by recording
+    it in the catalog afterwards, so a crash at any point leaves at worst an unreferenced file.
+    """
+    if positions.size and int(positions.max()) >= 1 << 32:
+        raise ValueError("segment too long: positions must fit in 32 bits")
+    order = np.lexsort((positions, hashes))
+    keys = np.ascontiguousarray(hashes[order], dtype=np.uint32)
+    pos = np.ascontiguousarray(positions[order], dtype=np.uint32)
+    directory.mkdir(parents=True, exist_ok=True)
+    for path, array in zip(segment_paths(directory, name), (keys, pos)):
+        _write_npy_durably(path, array)
+    _fsync_dir(directory)
+    return int(keys.nbytes + pos.nbytes)
+
+
+def open_segment(directory: Path, name: str) -> Segment:
+    """Memory-map segment ``name``. Raises ``FileNotFoundError`` if it was removed meanwhile."""
+    keys_path, pos_path = segment_paths(directory, name)
+    keys = np.load(keys_path, mmap_mode="r")
+    positions = np.load(pos_path, mmap_mode="r")
+    return Segment(name, keys, positions)
+
+
+def delete_segment(directory: Path, name: str) -> None:
+    """Remove a segment's files (readers that have it mapped keep their view on POSIX)."""
+    for path in segment_paths(directory, name):
+        path.unlink(missing_ok=True)
+
+
+def _write_npy_durably(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, array)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,208 @@
+"""The Python API: a music library on disk that you add files to and identify clips against."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from .audio import StreamResampler, load_audio
+from .errors import AudioError, UnusableAudioError
+from .fingerprint import Landmarks, fingerprint
+from .index.store import IndexStore, NewRecording
+from .ingest import analyze_file_safe, expand_paths
+from .match import MIN_SCORE, Alignment, align
+from .models import AddReport, Duplicate, FileFailure, LibraryStats, Match, Recording
+from .params import DEFAULT_PARAMS, FingerprintParams
+
+#: Environment variable naming the library directory when none is given.
+LIBRARY_ENV = "SOUNDTRACK_LIBRARY"
+#: Shortest query worth matching (seconds).
+MIN_QUERY_S = 1.0
+#: Files are committed in batches of at most this many (a killed `add` loses at most one batch).
+BATCH_FILES = 32
+#: A new file whose landmarks match an existing recording this well is the same audio.
+DUPLICATE_COVERAGE = 0.25
+
+#: Called once per file with (path, outcome): "added", "unchanged", "duplicate" or "failed".
+ProgressCallback = Callable[[str, str], None]
+
+
+def default_library_path() -> Path:
+    """``$SOUNDTRACK_LIBRARY`` if set, else the user's data directory (e.g. ~/.local/share/soundtrack)."""
+    env = os.environ.get(LIBRARY_ENV)
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("soundtrack")) / "library"
+
+
+class Library:
+    """An embedded fingerprint library in directory ``path`` (created if missing).
+
+    >>> lib = Library("/tmp/my-library")          # doctest: +SKIP
+    >>> lib.add(["~/Music"]).added                # doctest: +SKIP
+    >>> lib.identify("clip.m4a")[0].recording.title   # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | Path | None = None, *, params: FingerprintParams = DEFAULT_PARAMS,
+                 min_score: int = MIN_SCORE) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_library_path()
+        self.params = params
+        self.min_score = min_score
+        self.store = IndexStore(self.path, params)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- adding ----------------------------------------------------------------------------
+
+    def add(self, paths: Iterable[str | Path], *, jobs: int = 1,
+            progress: ProgressCallback | None = None) -> AddReport:
+        """Index the media files in ``paths`` (directories are walked recursively).
+
+        Files already indexed and unchanged are skipped; a byte-identical copy or a re-encoding of
+        indexed audio is reported as a duplicate, not added. Files that cannot be used are listed
+        in ``report.failed`` with the reason, and the rest of the batch goes on. ``jobs`` worker
+        processes decode and fingerprint in parallel.
+        """
+        report = AddReport()
+        started = time.perf_counter()
+        notify = progress or (lambda _path, _outcome: None)
+        todo = [p for p in self._new_files(expand_paths(paths), report, notify)]
+        with self.store.write_lock():
+            batch: list[NewRecording] = []
+            for result in self._analyze_all(todo, jobs):
+                if isinstance(result, AudioError):
+                    report.failed.append(FileFailure(result.path, result.reason))
+                    notify(result.path, "failed")
+                    continue
+                duplicate = self._duplicate_of(result, batch)
+                if duplicate is not None:
+                    report.duplicates.append(duplicate)
+                    notify(result.path, "duplicate")
+                    continue
+                batch.append(result)
+                report.audio_s += result.duration_s
+                if len(batch) >= BATCH_FILES:
+                    report.added.extend(self._commit(batch, notify))
+                    batch = []
+            report.added.extend(self._commit(batch, notify))
+        report.wall_s = time.perf_counter() - started
+        return report
+
+    def _new_files(self, files: Iterator[Path], report: AddReport, notify: ProgressCallback) -> Iterator[Path]:
+        for file in files:
+            resolved = file.resolve()
+            state = self.store.file_state(str(resolved))
+            if state is not None and resolved.exists():
+                st = resolved.stat()
+                if (st.st_size, st.st_mtime) == state:
+                    report.unchanged.append(str(resolved))
+                    notify(str(resolved), "unchanged")
+                    continue
+            yield resolved
+
+    def _analyze_all(self, files: list[Path], jobs: int) -> Iterator[NewRecording | AudioError]:
+        if jobs <= 1 or len(files) <= 1:
+            for file in files:
+                yield analyze_file_safe(file, self.params)
+            return
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            yield from pool.map(analyze_file_safe, files, [self.params] * len(files), chunksize=1)
+
+    def _duplicate_of(self, new: NewRecording, batch: list[NewRecording]) -> Duplicate | None:
+        same_file = self.store.find_by_sha1(new.file_sha1)
+        if same_file is not None:
+            return Duplicate(new.path, same_file, "same file content")
+        if any(b.file_sha1 == new.file_sha1 for b in batch):
+            return None  # identical bytes twice in one call: the second is caught after commit
+        best = self._align(Landmarks(new.hashes, new.frames), max_results=1)
+        if best:
+            existing = self.store.recording(best[0].recording_id)
+            coverage = best[0].votes / max(1, new.hashes.size)
+            if coverage >= DUPLICATE_COVERAGE and abs(existing.duration_s - new.duration_s) <= 0.05 * new.duration_s:
+                return Duplicate(new.path, existing, "same audio")
+        return None
+
+    def _commit(self, batch: list[NewRecording], notify: ProgressCallback) -> list[Recording]:
+        added = self.store.commit(batch)
+        for rec in added:
+            notify(rec.path, "added")
+        return added
+
+    # -- identifying -----------------------------------------------------------------------
+
+    def identify(self, source: str | Path | np.ndarray, *, sample_rate: int | None = None,
+                 max_results: int = 5) -> list[Match]:
+        """Recordings heard in ``source`` (a media file, or mono samples at ``sample_rate`` Hz).
+
+        Returns matches strongest first; an empty list when nothing in the library matches.
+        """
+        samples, name = self._query_samples(source, sample_rate)
+        duration_s = samples.size / self.params.sample_rate
+        if duration_s < MIN_QUERY_S:
+            raise UnusableAudioError(name, f"is too short ({duration_s:.2f} s; at least {MIN_QUERY_S:.0f} s is needed)")
+        query = fingerprint(samples, self.params, fan_out=self.params.query_fan_out)
+        return [self._match(a, len(query)) for a in self._align(query, max_results=max_results)]
+
+    def _query_samples(self, source: str | Path | np.ndarray, sample_rate: int | None) -> tuple[np.ndarray, str]:
+        if isinstance(source, np.ndarray):
+            if sample_rate is None:
+                raise ValueError("sample_rate is required when identifying raw samples")
+            samples = np.asarray(source, dtype=np.float32)
+            if samples.ndim == 2:
+                samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
+            if sample_rate != self.params.sample_rate:
+                rs = StreamResampler(sample_rate, self.params.sample_rate)
+                samples = np.concatenate([rs.push(samples), rs.flush()])
+            return samples, "<samples>"
+        return load_audio(source, self.params.sample_rate), str(source)
+
+    def _align(self, query: Landmarks, *, max_results: int) -> list[Alignment]:
+        return align(query, self.store.snapshot(), min_score=self.min_score, max_results=max_results)
+
+    def _match(self, a: Alignment, n_query: int) -> Match:
+        p = self.params
+        return Match(
+            recording=self.store.recording(a.recording_id),
+            offset_s=p.frames_to_seconds(a.offset_frames),
+            query_start_s=p.frames_to_seconds(a.query_first_frame),
+            query_end_s=p.frames_to_seconds(a.query_last_frame) + p.n_fft / p.sample_rate,
+            score=a.score,
+            coverage=a.votes / max(1, n_query),
+            confidence=1.0 - 2.0 ** (-a.score / self.min_score),
+        )
+
+    # -- the library -----------------------------------------------------------------------
+
+    def recordings(self) -> list[Recording]:
+        """Every recording in the library, by id."""
+        return self.store.recordings()
+
+    def recording(self, recording_id: int) -> Recording:
+        """One recording; raises :class:`NotFoundError` for an unknown id."""
+        return self.store.recording(recording_id)
+
+    def remove(self, recording_id: int) -> Recording:
+        """Remove a recording from the library; returns what was removed."""
+        rec = self.store.recording(recording_id)
+        with self.store.write_lock():
+            self.store.remove([recording_id])
+        return rec
+
+    def stats(self) -> LibraryStats:
+        """Recordings, hours of audio and bytes of index."""
+        n, seconds, hashes, n_seg, nbytes = self.store.totals()
+        db = sum(f.stat().st_size for f in self.path.glob("library.db*"))
+        return LibraryStats(recordings=n, hours=seconds / 3600, hashes=hashes, segments=n_seg,
+                            index_bytes=nbytes, database_bytes=db, path=str(self.path))

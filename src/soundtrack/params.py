@@ -1,0 +1,89 @@
+"""The parameters that define an index.
+
+Every constant that changes which hashes a recording produces lives here, in one frozen dataclass,
+with its meaning in physical units. The parameters are stored with the library: a library built
+with one set of parameters cannot be queried with another (:class:`IndexMismatchError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FingerprintParams:
+    """How audio becomes landmark hashes.
+
+    Time is counted in STFT frames of ``hop`` samples at ``sample_rate`` (16 ms with the defaults),
+    frequency in FFT bins of ``sample_rate / n_fft`` Hz (15.6 Hz with the defaults).
+    """
+
+    #: Audio is decoded to mono at this rate (Hz). 8 kHz keeps 0–4 kHz, where melody, bass and
+    #: voice live and where phone microphones and low-bitrate codecs still carry music.
+    sample_rate: int = 8000
+    #: FFT size and Hann window length (samples): 512 = 64 ms, bins of 15.6 Hz.
+    n_fft: int = 512
+    #: Hop between frames (samples): 128 = 16 ms, so a peak's time is known to about ±8 ms.
+    hop: int = 128
+    #: Lowest and highest FFT bin searched for peaks: bin 10 = 156 Hz, bin 230 = 3.6 kHz.
+    min_bin: int = 10
+    max_bin: int = 230
+    #: Half-size of the neighbourhood a peak must dominate: ±5 frames (±80 ms) and ±6 bins (±94 Hz).
+    peak_half_frames: int = 5
+    peak_half_bins: int = 6
+    #: A peak must stand this many dB above the mean level of its surroundings (a box of
+    #: ±``background_half_frames`` frames and ±``background_half_bins`` bins).
+    peak_min_prominence_db: float = 6.0
+    background_half_frames: int = 15
+    #: ...and this many dB above the mean of its own bin (±1) over the same ±15 frames (±240 ms).
+    peak_min_onset_db: float = 3.0
+    background_half_bins: int = 12
+    #: A peak must be at most this many dB below the loudest bin of the surrounding ±1 s, so the
+    #: reverb tail and noise floor of a quiet passage do not make landmarks.
+    peak_max_below_loudest_db: float = 45.0
+    #: Frames of ±``density_half_frames`` keep only their ``max_peaks_per_window`` strongest peaks
+    #: (±31 frames = about 1 s): a cap on index size that adapts to loud, busy passages.
+    density_half_frames: int = 31
+    max_peaks_per_window: int = 60
+    #: Each anchor peak is grouped with the ``fan_out`` nearest later peaks at ``min_dt``..``max_dt``
+    #: frames (16 ms to 1 s later) and within ±``max_df`` bins (±484 Hz); each pair of those forms
+    #: a triplet with the anchor: fan_out 3 → 3 hashes per peak in the index.
+    fan_out: int = 3
+    #: Queries group each anchor with more neighbours (6 → 15 triplets per peak): extra peaks that
+    #: noise adds to a query then cannot push the index's partners out of reach. Costs only query time.
+    query_fan_out: int = 6
+    min_dt: int = 1
+    max_dt: int = 63
+    max_df: int = 31
+
+    @property
+    def frame_s(self) -> float:
+        """Duration of one STFT hop (seconds)."""
+        return self.hop / self.sample_rate
+
+    @property
+    def bin_hz(self) -> float:
+        """Width of one FFT bin (Hz)."""
+        return self.sample_rate / self.n_fft
+
+    def frames_to_seconds(self, frames: float) -> float:
+        """Convert a frame count (or position) to seconds."""
+        return frames * self.hop / self.sample_rate
+
+    def seconds_to_frames(self, seconds: float) -> float:
+        """Convert seconds to a (fractional) frame count."""
+        return seconds * self.sample_rate / self.hop
+
+    def to_json(self) -> str:
+        """Serialise for storage next to an index."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FingerprintParams:
+        """Inverse of :meth:`to_json`; unknown keys are rejected."""
+        return cls(**json.loads(text))
+
+
+DEFAULT_PARAMS = FingerprintParams()
