@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -90,21 +91,19 @@ def _pcm16(x: np.ndarray) -> np.ndarray:
     return np.round(x * 32767.0).astype(np.int16)
 
 
-def decode(source: str | Path | bytes, sr: int = SR) -> np.ndarray:
-    """Decode a whole file (path or in-memory bytes) with PyAV as mono float32 at ``sr``.
+def decode_bytes(data: bytes, sr: int = SR) -> np.ndarray:
+    """Decode an in-memory audio file with PyAV as mono float32 at ``sr`` Hz.
 
-    Decoding from the start is sample-accurate and in-process (no ffmpeg
-    start-up cost); encoder delay/padding is removed as ffmpeg does.
+    In-process (an ffmpeg process costs ~0.1 s to start), for short clips;
+    encoder delay and padding are removed as ffmpeg does.  Whole tracks are
+    faster through ``load_segment`` (PyAV's per-frame resampling is slow).
     """
     import av
 
-    data = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
     chunks: list[np.ndarray] = []
-    with av.open(data) as container:
-        stream = container.streams.audio[0]
-        for frame in container.decode(stream):
-            frame.pts = None  # let the resampler ignore timestamp gaps
+    with av.open(io.BytesIO(data)) as container:
+        for frame in container.decode(container.streams.audio[0]):
             chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
         chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
@@ -142,6 +141,8 @@ def encode(x: np.ndarray, codec: _Codec, sr: int = SR) -> bytes:
             stream.bit_rate = codec.bit_rate
         frame = av.AudioFrame.from_ndarray(_pcm16(x)[None, :], format="s16", layout="mono")
         frame.sample_rate = sr
+        frame.pts = 0  # timestamps let muxers record encoder delay (MP4 edit list)
+        frame.time_base = Fraction(1, sr)
         fmt = stream.codec_context.format.name
         resampler = av.AudioResampler(format=fmt, layout="mono", rate=rate,
                                       frame_size=stream.codec_context.frame_size or None)
@@ -394,7 +395,7 @@ def _narrowband_roundtrip(x: np.ndarray, codec: str) -> np.ndarray:
     Output length = input length.
     """
     if codec == "amrnb-av":
-        return fit_length(decode(encode(x, _AV_CODECS[".amr"])), len(x))
+        return fit_length(decode_bytes(encode(x, _AV_CODECS[".amr"])), len(x))
     with tempfile.TemporaryDirectory(prefix="st-phone-") as tmp:
         src, back = Path(tmp) / "in.wav", Path(tmp) / "back.wav"
         write_audio(src, x)
@@ -412,7 +413,7 @@ def _narrowband_roundtrip(x: np.ndarray, codec: str) -> np.ndarray:
             coded = Path(tmp) / "coded.opus"
             _run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(src), "-ar", "8000",
                   "-c:a", "libopus", "-b:a", "12k", "-application", "voip", str(coded)])
-        return fit_length(decode(coded), len(x))
+        return fit_length(load_segment(coded), len(x))
 
 
 def phone_chain(x: np.ndarray, rng: np.random.Generator,
@@ -450,7 +451,7 @@ def codec_roundtrip(x: np.ndarray, codec: str = "mp3", kbps: int = 32) -> np.nda
     """
     spec = _ROUNDTRIP_CODECS[codec]
     spec = _Codec(spec.container, spec.codec, spec.rate, kbps * 1000)
-    return fit_length(decode(encode(x, spec)), len(x))
+    return fit_length(decode_bytes(encode(x, spec)), len(x))
 
 
 def sox_effect(x: np.ndarray, effect: Sequence[str]) -> np.ndarray:

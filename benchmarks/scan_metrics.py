@@ -150,6 +150,8 @@ def score_scan(
       (None if the episode has none); ``n_mashups``.
     - ``median_start_error_s``, ``median_end_error_s``: median absolute
       boundary error in seconds over matched cues (None if nothing matched).
+    - ``median_recording_start_error_s``: same for ``recording_start_s``, over
+      matched predictions that give it (None if none do).
     - ``score_reported``: predictions overlapping a score cue's time span and
       naming a recording that is none of the truth songs.
     - ``n_truth``, ``n_predicted``, ``n_matched``, ``matches`` (triples
@@ -183,6 +185,11 @@ def score_scan(
 
     start_err = [abs(_span(predicted_cues[j])[0] - _span(truth_cues[t])[0]) for t, j, _ in matches]
     end_err = [abs(_span(predicted_cues[j])[1] - _span(truth_cues[t])[1]) for t, j, _ in matches]
+    rec_err = [abs(float(_get(predicted_cues[j], "recording_start_s"))
+                   - float(_get(truth_cues[t], "recording_start_s")))
+               for t, j, _ in matches
+               if _get(predicted_cues[j], "recording_start_s") is not None
+               and _get(truth_cues[t], "recording_start_s") is not None]
     matched_pred = {j for _, j, _ in matches}
     return {
         "precision": precision,
@@ -194,6 +201,7 @@ def score_scan(
         "n_mashups": len(groups),
         "median_start_error_s": _median_or_none(start_err),
         "median_end_error_s": _median_or_none(end_err),
+        "median_recording_start_error_s": _median_or_none(rec_err),
         "score_reported": _count_score_reported(truth_cues, predicted_cues),
         "n_truth": n_truth,
         "n_predicted": n_pred,
@@ -226,6 +234,10 @@ def _self_check() -> None:
     assert (r["precision"], r["recall"], r["f1"]) == (1.0, 1.0, 1.0), r
     assert r["mashup_both_found"] == 1.0 and r["n_mashups"] == 1
     assert r["score_reported"] == 0 and r["median_start_error_s"] == 0
+    assert r["median_recording_start_error_s"] is None
+    r = score_scan([dict(truth[0], recording_start_s=12.0)],
+                   [dict(perfect[0], recording_start_s=12.25)])
+    assert r["median_recording_start_error_s"] == 0.25
 
     preds = [
         {"recording": "/lib/a.ogg", "episode_start_s": 0.4, "episode_end_s": 99.0},   # hit

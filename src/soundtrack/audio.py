@@ -265,5 +265,5 @@ def _lowpass(up: int, down: int) -> np.ndarray:
     """Anti-aliasing FIR for a polyphase resampler, at the upsampled rate, passband to 0.45·out."""
     half = 4 * max(up, down)
     cutoff = 0.9 / max(up, down)  # as a fraction of the upsampled Nyquist frequency
-    taps = firwin(2 * half + 1, cutoff, window=("kaiser", 6.0)) * up
+    taps = firwin(2 * half + 1, cutoff, window=("kaiser", 6.0))  # resample_poly applies the gain `up`
     return taps.astype(np.float32)

@@ -37,7 +37,7 @@ class FingerprintParams:
     #: ±``background_half_frames`` frames and ±``background_half_bins`` bins).
     peak_min_prominence_db: float = 6.0
     background_half_frames: int = 15
-    #: ...and this many dB above the mean of its own bin (±1) over the same ±15 frames (±240 ms).
+    #: ...and this many dB above the mean of its own bin over the same ±15 frames (±240 ms).
     peak_min_onset_db: float = 3.0
     background_half_bins: int = 12
     #: A peak must be at most this many dB below the loudest bin of the surrounding ±1 s, so the

@@ -75,9 +75,7 @@ def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
         band, size=(2 * params.background_half_frames + 1, 2 * params.background_half_bins + 1), mode="nearest"
     )
     loudest = maximum_filter1d(band.max(axis=1), size=2 * params.density_half_frames + 1, mode="nearest")
-    same_bin_history = uniform_filter(
-        band, size=(2 * params.background_half_frames + 1, 3), mode="nearest"
-    )
+    same_bin_history = uniform_filter(band, size=(2 * params.background_half_frames + 1, 1), mode="nearest")
     mask = (
         (band == local_max)
         & (band > _shifted_max(band))

@@ -1,0 +1,207 @@
+"""The ``soundtrack`` command: a thin layer over :class:`soundtrack.Library`.
+
+Every command parses its arguments, calls the Python API, and prints a rich table or JSON. Errors
+from soundtrack become one line on stderr and exit code 1 (2 for usage errors, from typer).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import SoundtrackError
+from .ingest import expand_paths
+from .library import LIBRARY_ENV, Library
+from .models import Match
+
+app = typer.Typer(
+    help="soundtrack: find every song in every scene. Index music, identify clips.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LibraryOption = Annotated[
+    Path | None,
+    typer.Option("--library", "-L", envvar=LIBRARY_ENV, help="Library directory [default: user data dir]."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _open(library: Path | None) -> Library:
+    return Library(library)
+
+
+def _fail(exc: SoundtrackError) -> typer.Exit:
+    _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
+    return typer.Exit(1)
+
+
+@app.command()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked recursively).")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    library: LibraryOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Index music files. Unchanged files are skipped, duplicates reported, bad files listed."""
+    try:
+        lib = _open(library)
+        total = sum(1 for _ in expand_paths(paths))
+        err = _console(stderr=True)
+        with Progress(
+            TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=err, disable=as_json or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("", total=total)
+
+            def step(path: str, outcome: str) -> None:
+                progress.update(task, advance=1, description=f"{outcome}: {Path(path).name}")
+
+            report = lib.add(paths, jobs=jobs, progress=step)
+    except SoundtrackError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps({
+            "added": [r.to_dict() for r in report.added],
+            "unchanged": report.unchanged,
+            "duplicates": [{"path": d.path, "existing_id": d.existing.id, "how": d.how} for d in report.duplicates],
+            "failed": [{"path": f.path, "reason": f.reason} for f in report.failed],
+            "audio_s": round(report.audio_s, 3),
+            "wall_s": round(report.wall_s, 3),
+        }, indent=2))
+    else:
+        out = _console()
+        speed = report.audio_s / report.wall_s if report.wall_s else 0.0
+        out.print(f"added {len(report.added)}, unchanged {len(report.unchanged)}, "
+                  f"duplicates {len(report.duplicates)}, failed {len(report.failed)} "
+                  f"({report.audio_s / 60:.1f} min of audio in {report.wall_s:.1f} s, {speed:.0f}× real time)")
+        for d in report.duplicates:
+            out.print(f"duplicate: {d.path} is the {d.how} as #{d.existing.id} {d.existing.title}")
+        for f in report.failed:
+            _console(stderr=True).print(f"[red]failed:[/] {f.path}: {f.reason}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def identify(
+    clips: Annotated[list[Path], typer.Argument(help="Audio or video files to identify.")],
+    library: LibraryOption = None,
+    as_json: JsonFlag = False,
+    max_results: Annotated[int, typer.Option(min=1, help="Matches to report per clip.")] = 3,
+) -> None:
+    """Say which recording each clip comes from, and where in it."""
+    failed = False
+    results = []
+    try:
+        lib = _open(library)
+    except SoundtrackError as exc:
+        raise _fail(exc) from None
+    for clip in clips:
+        try:
+            matches = lib.identify(clip, max_results=max_results)
+            results.append({"clip": str(clip), "matched": bool(matches), "matches": [m.to_dict() for m in matches]})
+            if not as_json:
+                _print_matches(str(clip), matches)
+        except SoundtrackError as exc:
+            failed = True
+            results.append({"clip": str(clip), "matched": False, "matches": [], "error": str(exc)})
+            if not as_json:
+                _console(stderr=True).print(f"[bold red]error:[/] {exc}")
+    if as_json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_matches(clip: str, matches: list[Match]) -> None:
+    out = _console()
+    if not matches:
+        out.print(f"{clip}: [yellow]no match[/]")
+        return
+    table = Table(title=clip, title_justify="left")
+    for col in ("id", "title", "artist", "at (s)", "score", "confidence"):
+        table.add_column(col, justify="right" if col in ("id", "at (s)", "score", "confidence") else "left")
+    for m in matches:
+        table.add_row(str(m.recording.id), m.recording.title, m.recording.artist or "",
+                      f"{m.offset_s:.2f}", str(m.score), f"{m.confidence:.2f}")
+    out.print(table)
+
+
+@app.command("list")
+def list_(library: LibraryOption = None, as_json: JsonFlag = False) -> None:
+    """List the recordings in the library."""
+    try:
+        recordings = _open(library).recordings()
+    except SoundtrackError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps([r.to_dict() for r in recordings], indent=2))
+        return
+    table = Table()
+    for col in ("id", "title", "artist", "album", "duration", "path"):
+        table.add_column(col)
+    for r in recordings:
+        table.add_row(str(r.id), r.title, r.artist or "", r.album or "",
+                      f"{int(r.duration_s // 60)}:{int(r.duration_s % 60):02d}", r.path)
+    _console().print(table)
+
+
+@app.command()
+def remove(
+    recording_ids: Annotated[list[int], typer.Argument(help="Recording ids (see `soundtrack list`).")],
+    library: LibraryOption = None,
+) -> None:
+    """Remove recordings from the library."""
+    try:
+        lib = _open(library)
+        for rid in recording_ids:
+            rec = lib.remove(rid)
+            _console().print(f"removed #{rec.id} {rec.title}")
+    except SoundtrackError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def stats(library: LibraryOption = None, as_json: JsonFlag = False) -> None:
+    """Size of the library: recordings, hours indexed, index size."""
+    try:
+        s = _open(library).stats()
+    except SoundtrackError as exc:
+        raise _fail(exc) from None
+    data = {"path": s.path, "recordings": s.recordings, "hours": round(s.hours, 3), "hashes": s.hashes,
+            "segments": s.segments, "index_bytes": s.index_bytes, "database_bytes": s.database_bytes,
+            "index_mb_per_hour": round(s.mb_per_hour, 3)}
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        for k, v in data.items():
+            _console().print(f"{k:>18}: {v}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``soundtrack`` console script."""
+    app(prog_name="soundtrack")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Decoding: formats, streaming equivalence, and clear errors for bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audiogen import SR, synth_music, write_audio
+from scipy.signal import resample_poly
+
+from soundtrack.audio import StreamResampler, load_audio, probe, stream_audio
+from soundtrack.errors import DecodeError, UnusableAudioError
+
+
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".mp3", ".ogg", ".m4a", ".mkv"])
+def test_every_container_decodes_to_the_right_length(tmp_path: Path, ext: str) -> None:
+    path = write_audio(tmp_path / f"a{ext}", synth_music(1, 6.0))
+    y = load_audio(path, 8000)
+    assert y.dtype == np.float32
+    assert abs(y.size / 8000 - 6.0) < 0.15  # AAC adds encoder priming
+    assert probe(path).duration_s == pytest.approx(6.0, abs=0.1)
+
+
+def test_the_audio_of_a_video_file_is_decoded(tmp_path: Path) -> None:
+    path = write_audio(tmp_path / "clip.mp4", synth_music(2, 4.0), video=True)
+    assert abs(load_audio(path, 8000).size / 8000 - 4.0) < 0.1
+
+
+def test_decoded_audio_matches_the_signal(tmp_path: Path) -> None:
+    y = synth_music(3, 3.0)
+    decoded = load_audio(write_audio(tmp_path / "a.wav", y), SR)
+    assert np.max(np.abs(decoded - y)) < 1e-3  # 16-bit quantisation only
+
+
+def test_streamed_resampling_equals_resampling_at_once() -> None:
+    x = np.random.default_rng(0).standard_normal(44100 * 3 + 17).astype(np.float32)
+    whole = StreamResampler(44100, 8000)
+    at_once = np.concatenate([whole.push(x), whole.flush()])
+    parts = StreamResampler(44100, 8000)
+    streamed = np.concatenate([parts.push(x[i : i + 5001]) for i in range(0, x.size, 5001)] + [parts.flush()])
+    assert at_once.size == streamed.size == round(x.size * 8000 / 44100)
+    np.testing.assert_allclose(streamed, at_once, atol=1e-5)
+
+
+def test_resampling_keeps_a_tone_in_band() -> None:
+    t = np.arange(44100) / 44100
+    tone = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    r = StreamResampler(44100, 8000)
+    y = np.concatenate([r.push(tone), r.flush()])
+    ref = resample_poly(tone, 80, 441)
+    assert np.std(y[800:-800]) == pytest.approx(np.std(ref[800:-800]), rel=0.02)
+
+
+def test_streaming_blocks_are_bounded(tmp_path: Path) -> None:
+    path = write_audio(tmp_path / "long.flac", synth_music(4, 30.0))
+    sizes = [b.size for b in stream_audio(path, 8000, block_s=5.0)]
+    assert len(sizes) >= 5 and max(sizes) <= 6 * 8000
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DecodeError, match="no such file") as err:
+        load_audio(tmp_path / "nope.mp3", 8000)
+    assert "nope.mp3" in str(err.value)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.ogg").write_bytes(b"")
+    with pytest.raises(UnusableAudioError, match="empty"):
+        load_audio(tmp_path / "empty.ogg", 8000)
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.mp3"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    with pytest.raises((DecodeError, UnusableAudioError)) as err:
+        load_audio(path, 8000)
+    assert "garbage.mp3" in str(err.value)
+
+
+def test_text_file_is_not_media(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not audio at all\n" * 50)
+    with pytest.raises((DecodeError, UnusableAudioError), match="notes.txt"):
+        load_audio(path, 8000)
+
+
+def test_truncated_file_keeps_what_decodes(tmp_path: Path) -> None:
+    path = write_audio(tmp_path / "full.mp3", synth_music(5, 10.0))
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    y = load_audio(cut, 8000)
+    assert 3.0 < y.size / 8000 < 7.0
+
+
+def test_directory_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(DecodeError, match="directory"):
+        load_audio(tmp_path, 8000)

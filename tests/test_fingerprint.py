@@ -1,0 +1,72 @@
+"""Peaks and hashes: invariants on synthetic signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from audiogen import synth_music
+from scipy.signal import resample_poly
+
+from soundtrack.fingerprint import Fingerprinter, fingerprint
+from soundtrack.fingerprint.hashes import Landmarks, check_params, pack, unpack
+from soundtrack.params import DEFAULT_PARAMS, FingerprintParams
+
+P = DEFAULT_PARAMS
+
+
+def music_8k(seed: int, seconds: float) -> np.ndarray:
+    return resample_poly(synth_music(seed, seconds), 320, 882).astype(np.float32)
+
+
+def test_pack_and_unpack_are_inverse() -> None:
+    rng = np.random.default_rng(0)
+    fields = (rng.integers(0, 256, 500), rng.integers(-31, 32, 500), rng.integers(-31, 32, 500),
+              rng.integers(1, 64, 500), rng.integers(1, 64, 500))
+    for got, want in zip(unpack(pack(*fields)), fields):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_streaming_gives_the_same_landmarks_as_one_block() -> None:
+    y = music_8k(1, 40.0)
+    whole = fingerprint(y, P)
+    fp = Fingerprinter(P)
+    parts = [fp.push(y[i : i + 12345]) for i in range(0, y.size, 12345)] + [fp.flush()]
+    streamed = Landmarks.concat(parts)
+    assert len(whole) > 1000
+    assert sorted(zip(whole.hash.tolist(), whole.frame.tolist())) == sorted(
+        zip(streamed.hash.tolist(), streamed.frame.tolist())
+    )
+
+
+def test_an_excerpt_shares_most_landmarks_with_the_whole_at_its_offset() -> None:
+    y = music_8k(2, 30.0)
+    start_frames = 500  # 8 s
+    whole = fingerprint(y, P)
+    part = fingerprint(y[start_frames * P.hop : start_frames * P.hop + 5 * 8000], P)
+    ref = set(zip(whole.hash.tolist(), whole.frame.tolist()))
+    shifted = {(h, f + start_frames) for h, f in zip(part.hash.tolist(), part.frame.tolist())}
+    assert len(shifted & ref) / len(shifted) > 0.7
+
+
+def test_silence_and_constant_tone_give_few_or_no_landmarks() -> None:
+    assert len(fingerprint(np.zeros(8000 * 5, np.float32), P)) == 0
+    t = np.arange(8000 * 5) / 8000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    assert len(fingerprint(tone, P)) < 20
+
+
+def test_density_is_bounded_for_music() -> None:
+    y = music_8k(3, 30.0)
+    per_second = len(fingerprint(y, P)) / 30.0
+    assert 20 < per_second < 400
+
+
+def test_fingerprints_do_not_depend_on_level() -> None:
+    y = music_8k(4, 10.0)
+    a, b = fingerprint(y, P), fingerprint(0.05 * y, P)
+    assert np.array_equal(a.hash, b.hash)
+
+
+def test_hash_fields_are_checked() -> None:
+    with pytest.raises(ValueError, match="max_df"):
+        check_params(FingerprintParams(max_df=40))
