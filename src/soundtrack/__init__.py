@@ -13,6 +13,7 @@ from .errors import (
     SoundtrackError,
     UnusableAudioError,
 )
+from .export import Cue, Soundtrack
 from .library import Library, default_library_path
 from .models import AddReport, Duplicate, FileFailure, LibraryStats, Match, Recording
 from .params import DEFAULT_PARAMS, FingerprintParams
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "AddReport",
     "AudioError",
+    "Cue",
     "DecodeError",
     "Duplicate",
     "FileFailure",
@@ -35,6 +37,7 @@ __all__ = [
     "Match",
     "NotFoundError",
     "Recording",
+    "Soundtrack",
     "SoundtrackError",
     "UnusableAudioError",
     "__version__",

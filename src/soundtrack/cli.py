@@ -18,6 +18,7 @@ from rich.table import Table
 
 from . import __version__
 from .errors import SoundtrackError
+from .export import Soundtrack, timecode
 from .ingest import expand_paths
 from .library import LIBRARY_ENV, Library
 from .models import Match
@@ -138,6 +139,82 @@ def _print_matches(clip: str, matches: list[Match]) -> None:
     for m in matches:
         table.add_row(str(m.recording.id), m.recording.title, m.recording.artist or "",
                       f"{m.offset_s:.2f}", str(m.score), f"{m.confidence:.2f}")
+    out.print(table)
+
+
+@app.command()
+def scan(
+    episodes: Annotated[list[Path], typer.Argument(help="Episodes or films (any media file with audio).")],
+    library: LibraryOption = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the cues as JSON here.")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write a cue sheet (CSV) here.")] = None,
+    plot_out: Annotated[Path | None, typer.Option("--plot", help="Draw the cues and level curve (PNG) here.")] = None,
+    fps: Annotated[float, typer.Option(min=1, help="Frames per second of the CSV timecodes.")] = 25,
+) -> None:
+    """Find every library song in long recordings: cues with timecodes, flags and usage.
+
+    With several episodes, output file names get the episode's name appended before the extension.
+    """
+    try:
+        lib = _open(library)
+    except SoundtrackError as exc:
+        raise _fail(exc) from None
+    failed = False
+    for episode in episodes:
+        try:
+            soundtrack = _scan_one(lib, episode)
+        except SoundtrackError as exc:
+            failed = True
+            _console(stderr=True).print(f"[bold red]error:[/] {exc}")
+            continue
+        _print_cues(soundtrack, fps)
+        many = len(episodes) > 1
+        if json_out:
+            soundtrack.to_json(_per_episode(json_out, episode, many))
+        if csv_out:
+            soundtrack.to_csv(_per_episode(csv_out, episode, many), fps=fps)
+        if plot_out:
+            soundtrack.plot(_per_episode(plot_out, episode, many))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _scan_one(lib: Library, episode: Path) -> Soundtrack:
+    """Scan with a progress bar on stderr (when it is a terminal)."""
+    err = _console(stderr=True)
+    with Progress(TextColumn(f"[bold]scanning[/] {episode.name}"), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task("", total=None)
+
+        def step(done_s: float, speed: float) -> None:
+            progress.update(task, description=f"{_clock(done_s)} ({speed:.0f}× real time)")
+
+        return lib.scan(episode, progress=step)
+
+
+def _per_episode(path: Path, episode: Path, many: bool) -> Path:
+    return path.with_name(f"{path.stem}.{episode.stem}{path.suffix}") if many else path
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def _print_cues(soundtrack: Soundtrack, fps: float) -> None:
+    out = _console()
+    title = f"{soundtrack.path} ({_clock(soundtrack.duration_s)})"
+    if not soundtrack.cues:
+        out.print(f"{title}: [yellow]no songs found[/]")
+        return
+    table = Table(title=title, title_justify="left")
+    for col in ("#", "title", "artist", "in", "out", "duration", "from (s)", "to (s)", "usage", "conf.", "flags"):
+        table.add_column(col, min_width=len(col) + (8 if col == "title" else 0), overflow="fold")
+    for c in soundtrack.cues:
+        table.add_row(str(c.number), c.recording.title, c.recording.artist or "",
+                      timecode(c.episode_start_s, fps), timecode(c.episode_end_s, fps), f"{c.duration_s:.1f} s",
+                      f"{c.recording_start_s:.1f}", f"{c.recording_end_s:.1f}", c.usage, f"{c.confidence:.2f}",
+                      " ".join(c.flags) + (f" with {', '.join(map(str, c.overlaps))}" if c.overlaps else ""))
     out.print(table)
 
 

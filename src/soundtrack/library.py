@@ -14,6 +14,7 @@ import platformdirs
 
 from .audio import StreamResampler, load_audio
 from .errors import AudioError, UnusableAudioError
+from .export import Soundtrack
 from .fingerprint import Landmarks, fingerprint
 from .index.store import IndexStore, NewRecording
 from .ingest import analyze_file_safe, expand_paths
@@ -182,6 +183,16 @@ class Library:
             coverage=a.votes / max(1, n_query),
             confidence=1.0 - 2.0 ** (-a.score / self.min_score),
         )
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def scan(self, path: str | Path, *, progress: Callable[[float, float], None] | None = None) -> Soundtrack:
+        """Every library recording heard in the long media file ``path`` (an episode, a film), as
+        cues with episode and recording times; see :mod:`soundtrack.scan`. ``progress`` is called
+        with (episode seconds done, × real time). Raises :class:`AudioError` for unusable files."""
+        from .scan import Scanner
+
+        return Scanner(self.store, self.params, min_score=self.min_score).scan(path, progress)
 
     # -- the library -----------------------------------------------------------------------
 

@@ -16,9 +16,9 @@ import numpy as np
 from .fingerprint import Landmarks
 from .index.store import Snapshot
 
-#: Fewest agreeing anchor frames for a match to be reported. Chance alignments between unrelated
-#: music rarely reach 5 (see the false-positive rows of the benchmark); 8 leaves a margin.
-MIN_SCORE = 8
+#: Fewest agreeing anchor frames for a match to be reported. With 32-bit triplet hashes, chance
+#: alignments of unrelated music score 0-3 (see the false-positive rows of the benchmark).
+MIN_SCORE = 5
 #: Offsets within this many frames (±16 ms) are pooled into one candidate.
 OFFSET_TOLERANCE = 1
 #: How many of the most-voted alignments are examined in detail.

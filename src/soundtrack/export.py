@@ -1,0 +1,150 @@
+"""The result of a scan: a :class:`Soundtrack` of :class:`Cue` s, and its cue sheet, JSON and plot.
+
+Usage codes follow music cue sheets: ``BI`` background instrumental, ``BV`` background vocal,
+``VI``/``VV`` visual (performed on screen) instrumental/vocal, ``MT``/``ET`` main/end title.
+From audio alone we cannot tell vocal from instrumental, nor whether the music is seen being
+performed, so every cue is written as ``BI``; ``foreground`` (music dominating the mix) is reported
+separately for the person who finishes the sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .models import Recording
+
+#: Cue-sheet usage code written for every cue (see the module docstring).
+DEFAULT_USAGE = "BI"
+CSV_COLUMNS = ("cue", "title", "artist", "composer", "publisher", "usage", "timecode_in", "timecode_out",
+               "duration", "recording_start_s", "recording_end_s", "confidence", "flags")
+
+
+@dataclass
+class Cue:
+    """One stretch of the episode where a library recording sounds. Times are seconds.
+
+    ``episode_*`` locate the cue in the episode, ``recording_*`` the part of the recording heard.
+    ``score`` counts episode anchor frames agreeing with the alignment; ``coverage`` is their rate
+    over the rate of the recording's own anchor peaks in the index (near 1: heard clean; small:
+    buried or degraded). ``foreground`` says the music fills the mix (see
+    :data:`soundtrack.scan.FOREGROUND_MAX_DIP_DB`). ``overlaps`` holds the numbers of cues
+    sounding at the same time.
+    """
+
+    number: int
+    recording: Recording
+    episode_start_s: float
+    episode_end_s: float
+    recording_start_s: float
+    recording_end_s: float
+    score: int
+    confidence: float
+    speed: float = 1.0
+    interrupted: bool = False
+    partial_start: bool = False
+    coverage: float = 0.0
+    foreground: bool = False
+    usage: str = DEFAULT_USAGE
+    overlaps: list[int] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the cue in the episode (seconds)."""
+        return self.episode_end_s - self.episode_start_s
+
+    @property
+    def flags(self) -> list[str]:
+        """Short names of the cue's flags, for tables."""
+        names = [("partial_start", self.partial_start), ("interrupted", self.interrupted),
+                 ("overlap", bool(self.overlaps)), ("foreground", self.foreground)]
+        return [name for name, on in names if on]
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.recording
+        return {
+            "number": self.number, "recording_id": r.id, "title": r.title, "artist": r.artist,
+            "composer": r.composer, "publisher": r.publisher, "path": r.path,
+            "episode_start_s": round(self.episode_start_s, 3), "episode_end_s": round(self.episode_end_s, 3),
+            "duration_s": round(self.duration_s, 3),
+            "recording_start_s": round(self.recording_start_s, 3),
+            "recording_end_s": round(self.recording_end_s, 3),
+            "speed": round(self.speed, 5), "score": self.score, "confidence": round(self.confidence, 4),
+            "coverage": round(self.coverage, 4), "foreground": self.foreground,
+            "interrupted": self.interrupted, "partial_start": self.partial_start,
+            "overlaps": list(self.overlaps), "usage": self.usage,
+        }
+
+
+@dataclass
+class Soundtrack:
+    """Every library recording heard in the episode at ``path``, as cues in episode order.
+
+    ``rms`` is the episode's RMS level (linear, full scale = 1) every ``envelope_s`` seconds.
+    """
+
+    path: str
+    duration_s: float
+    cues: list[Cue]
+    envelope_s: float = 0.25
+    rms: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"episode": self.path, "duration_s": round(self.duration_s, 3),
+                "cues": [c.to_dict() for c in self.cues]}
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON to ``path``."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return path
+
+    def to_csv(self, path: str | Path, fps: float = 25) -> Path:
+        """Write a cue sheet: one row per cue, timecodes as HH:MM:SS:FF at ``fps`` frames/s."""
+        path = Path(path)
+        with path.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            for c in self.cues:
+                r = c.recording
+                writer.writerow([c.number, r.title, r.artist or "", r.composer or "", r.publisher or "", c.usage,
+                                 timecode(c.episode_start_s, fps), timecode(c.episode_end_s, fps),
+                                 timecode(c.duration_s, fps), f"{c.recording_start_s:.2f}",
+                                 f"{c.recording_end_s:.2f}", f"{c.confidence:.2f}", " ".join(c.flags)])
+        return path
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the cues (one lane per overlapping cue) over the episode's level curve to ``path``."""
+        from .plot import plot_soundtrack  # matplotlib is imported only when plotting
+
+        return plot_soundtrack(self, Path(path))
+
+
+def timecode(seconds: float, fps: float = 25) -> str:
+    """``HH:MM:SS:FF`` for ``seconds`` at ``fps`` frames per second (non-drop-frame).
+
+    >>> timecode(3723.5, 25)
+    '01:02:03:12'
+    """
+    frames_per_s = round(fps)
+    total = int(max(0.0, seconds) * fps + 1e-6)  # the frame in which the instant falls
+    ff = total % frames_per_s
+    s = total // frames_per_s
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
+
+
+def lanes(cues: list[Cue]) -> list[int]:
+    """A lane per cue so that cues sounding together never share one (greedy, first free lane)."""
+    ends: list[float] = []
+    out = []
+    for c in sorted(cues, key=lambda c: c.episode_start_s):
+        lane = next((i for i, end in enumerate(ends) if end <= c.episode_start_s), len(ends))
+        if lane == len(ends):
+            ends.append(0.0)
+        ends[lane] = c.episode_end_s
+        out.append((c.number, lane))
+    by_number = dict(out)
+    return [by_number[c.number] for c in cues]
