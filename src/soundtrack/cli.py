@@ -203,6 +203,8 @@ def _clock(seconds: float) -> str:
 
 def _print_cues(soundtrack: Soundtrack, fps: float) -> None:
     out = _console()
+    if not out.is_terminal:
+        out.width = max(out.width, 150)  # a file or pipe: one line per cue
     title = f"{soundtrack.path} ({_clock(soundtrack.duration_s)})"
     if not soundtrack.cues:
         out.print(f"{title}: [yellow]no songs found[/]")

@@ -136,15 +136,19 @@ def timecode(seconds: float, fps: float = 25) -> str:
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
 
 
-def lanes(cues: list[Cue]) -> list[int]:
-    """A lane per cue so that cues sounding together never share one (greedy, first free lane)."""
+def lanes(cues: list[Cue], label_s: list[float] | None = None) -> list[int]:
+    """A lane per cue so that cues sounding together never share one (greedy, first free lane).
+
+    ``label_s`` optionally gives, per cue, the seconds its label takes on a plot: a cue then also
+    occupies its lane until its label ends.
+    """
+    widths = label_s or [0.0] * len(cues)
     ends: list[float] = []
-    out = []
-    for c in sorted(cues, key=lambda c: c.episode_start_s):
+    by_number: dict[int, int] = {}
+    for c, width in sorted(zip(cues, widths, strict=True), key=lambda cw: cw[0].episode_start_s):
         lane = next((i for i, end in enumerate(ends) if end <= c.episode_start_s), len(ends))
         if lane == len(ends):
             ends.append(0.0)
-        ends[lane] = c.episode_end_s
-        out.append((c.number, lane))
-    by_number = dict(out)
+        ends[lane] = max(c.episode_end_s, c.episode_start_s + width)
+        by_number[c.number] = lane
     return [by_number[c.number] for c in cues]

@@ -153,7 +153,7 @@ class Library:
         duration_s = samples.size / self.params.sample_rate
         if duration_s < MIN_QUERY_S:
             raise UnusableAudioError(name, f"is too short ({duration_s:.2f} s; at least {MIN_QUERY_S:.0f} s is needed)")
-        query = fingerprint(samples, self.params, fan_out=self.params.query_fan_out)
+        query = fingerprint(samples, self.params, fan_out=self.params.query_fan_out, expand=True)
         return [self._match(a, len(query)) for a in self._align(query, max_results=max_results)]
 
     def _query_samples(self, source: str | Path | np.ndarray, sample_rate: int | None) -> tuple[np.ndarray, str]:

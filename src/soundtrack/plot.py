@@ -11,26 +11,35 @@ if TYPE_CHECKING:
     from .export import Soundtrack
 
 
+#: Approximate width of one label character at font size 8 (points).
+LABEL_CHAR_PT = 5.0
+
+
 def plot_soundtrack(soundtrack: Soundtrack, path: Path) -> Path:
     """Cues as labelled bars, one lane per overlapping cue, above the episode's level in dBFS."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'soundtrack[plot]'") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from .export import lanes
 
-    cue_lanes = lanes(soundtrack.cues)
+    width_in = max(8.0, min(24.0, soundtrack.duration_s / 60))
+    s_per_char = soundtrack.duration_s / (width_in * 72 / LABEL_CHAR_PT)  # label width on the time axis
+    labels = [f"{c.number}. {c.recording.title}" for c in soundtrack.cues]
+    cue_lanes = lanes(soundtrack.cues, [(len(label) + 2) * s_per_char for label in labels])
     n_lanes = max(cue_lanes, default=0) + 1
     fig, (ax_cues, ax_rms) = plt.subplots(
-        2, 1, sharex=True, figsize=(max(8.0, min(24.0, soundtrack.duration_s / 60)), 1.6 + 0.5 * n_lanes + 1.6),
+        2, 1, sharex=True, figsize=(width_in, 1.6 + 0.5 * n_lanes + 1.6),
         gridspec_kw={"height_ratios": [max(1, n_lanes), 2]})
     colors = plt.get_cmap("tab10")
-    for cue, lane in zip(soundtrack.cues, cue_lanes, strict=True):
+    for cue, lane, label in zip(soundtrack.cues, cue_lanes, labels, strict=True):
         ax_cues.barh(lane, cue.duration_s, left=cue.episode_start_s, height=0.8,
                      color=colors(cue.recording.id % 10), alpha=0.85 if cue.foreground else 0.5)
-        ax_cues.text(cue.episode_start_s + 0.5, lane, f"{cue.number}. {cue.recording.title}",
-                     va="center", fontsize=8, clip_on=True)
+        ax_cues.text(cue.episode_start_s + 0.5, lane, label, va="center", fontsize=8, clip_on=True)
     ax_cues.set_yticks([])
     ax_cues.set_ylim(n_lanes - 0.4, -0.6)
     ax_cues.set_title(Path(soundtrack.path).name, fontsize=10, loc="left")

@@ -2,20 +2,28 @@
 
 The episode is decoded and fingerprinted as a stream, so memory does not grow with its length:
 
-1. Each decoded block's landmarks are looked up in the index once; only the hits are kept, as
+1. Each decoded block is fingerprinted on two STFT grids half a frame apart (a song mixed in at an
+   arbitrary time loses landmarks on a grid that does not line up with its own) and the landmarks
+   are looked up in the index once; only the hits are kept, as
    ``(recording, offset = ref_frame - episode_frame, episode_frame)``.
-2. Hits are voted on in sliding windows (:data:`WINDOW_S` long, every :data:`HOP_S`), with a low
-   per-window threshold so that quiet background music and short stings still show up; every
+2. Hits are voted on in sliding windows (:data:`WINDOW_S` long, every :data:`HOP_S`) with a low
+   per-window threshold, so quiet background music and short stings still show up; every
    alignment above it counts, so two songs at once (a mashup) both come out. Only the hits of
    the current window are held in memory.
-3. Window alignments of the same recording at the same offset (±:data:`OFFSET_SLACK` frames) are
-   chained into a *track*; a track with no new window for :data:`GAP_S` is closed. A closed track
-   becomes a cue when several windows agree or one agrees strongly (:func:`_confirmed`).
-4. Cue boundaries come from the episode frames of the hits that agree with the cue's offset (not
-   from window edges), trimmed of stray chance hits at either end, so they are good to a few
-   hundred milliseconds.
+3. An alignment opens a *track* (recording, offset); every later window adds the hits agreeing
+   with the track's offset (±:data:`OFFSET_SLACK` frames), whether or not the window alone would
+   pass the threshold. A track with no agreeing hit for :data:`GAP_S` is closed, and kept as a
+   cue when several windows agree or one agrees strongly (:func:`_confirmed`).
+4. Cue boundaries come from the agreeing hits themselves, not from window edges: the cue starts at
+   the first agreeing anchor and ends at the last peak of the latest agreeing triplet, after stray
+   chance hits at either end are trimmed. Cues of one recording that overlap are repeats of its
+   own material (loops, choruses): the strongest is kept.
+5. Flags come from the recording's duration; foreground/background from the dips of the
+   episode's level during the cue (:data:`FOREGROUND_MAX_DIP_DB`).
 
-Speed changes (PAL speed-up) are not modelled yet: a cue's ``speed`` is always 1.0.
+Speed: a third grid hears the episode slowed down by 25/24, undoing the PAL speed-up (which raises
+tempo and pitch alike); its hits form tracks of their own, and their cues report ``speed`` 1.0417.
+Other speeds (and tempo changes that keep the pitch) are not searched.
 """
 
 from __future__ import annotations
@@ -23,20 +31,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from .audio import stream_audio
+from .audio import StreamResampler, stream_audio
 from .export import Cue, Soundtrack
 from .fingerprint import Fingerprinter, Landmarks
+from .fingerprint.hashes import unpack
 from .index.store import IndexStore, Snapshot
 from .match import best_alignments
 from .models import Recording
 from .params import FingerprintParams
 
-#: The episode is fingerprinted on STFT grids shifted by these fractions of a hop (see :class:`_Grid`).
-GRID_SHIFTS = (0.0, 0.5)
+#: Playback speeds searched for: normal, and the PAL speed-up of 24 fps film shown at 25 fps
+#: (tempo and pitch 4.17 % up). A cue's ``speed`` is the one its landmarks matched at.
+SPEEDS = (1.0, 25 / 24)
+#: The episode is fingerprinted on these grids: (shift of the STFT frames in hops, speed). A song
+#: mixed in at an arbitrary time lies between two frames of one grid; two grids half a hop apart
+#: keep one within a quarter frame of the song's own grid (see :class:`_Grid`).
+GRIDS = ((0.0, 1.0), (0.5, 1.0), (0.0, 25 / 24))
 #: Length of a voting window (seconds) and hop between windows (seconds).
 WINDOW_S = 6.0
 HOP_S = 2.0
@@ -57,9 +72,9 @@ CUE_MIN_SCORE = 12
 CUE_STRONG_SCORE = 16
 #: Hits at a cue's edges further than this (seconds) from the next agreeing hit are chance hits.
 EDGE_GAP_S = 1.5
-#: The last matching anchor precedes the end of the music by about a landmark's span: this many
-#: seconds are added to the last agreeing frame (measured on the synthetic test episode).
-END_PAD_S = 0.0
+#: Cues of one recording overlapping by more than this (s) are repeats of its own material: only
+#: the strongest is kept.
+REPEAT_OVERLAP_S = 1.0
 #: Flags: a cue ending this far (s) before its recording's end is ``interrupted``; one starting this
 #: far (s) into its recording is ``partial_start``.
 INTERRUPTED_S = 10.0
@@ -102,9 +117,10 @@ class _Hits:
 
 @dataclass
 class _Track:
-    """Consecutive window alignments of one recording at one offset (frames)."""
+    """Consecutive window alignments of one recording, at one speed, at one offset (frames of the
+    timeline where the recording plays at its own speed)."""
 
-    recording_id: int
+    source: int  # see :func:`_source`
     offset: int
     windows: int = 0  # windows with at least :data:`WINDOW_MIN_AGREE` agreeing anchor frames
     best_score: int = 0  # most agreeing anchor frames in one window
@@ -117,6 +133,14 @@ class _Track:
         self.best_score = max(self.best_score, score)
         for f, last in zip(hits.frame.tolist(), hits.last.tolist(), strict=True):
             self.frames[f] = max(last, self.frames.get(f, last))
+
+    @property
+    def recording_id(self) -> int:
+        return self.source // len(SPEEDS)
+
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.source % len(SPEEDS)]
 
     @property
     def last_frame(self) -> int:
@@ -146,36 +170,47 @@ class _Envelope:
 
 
 class _Grid:
-    """A streaming fingerprinter whose STFT frames start ``shift`` samples late.
+    """A streaming fingerprinter of the episode on one STFT grid: frames start ``shift`` samples
+    late, and the audio is first slowed down by ``speed`` (so music that was sped up by ``speed``,
+    pitch and all, is heard at its own tempo and pitch again). ``source`` numbers the speed in
+    :data:`SPEEDS`."""
 
-    A song mixed into the episode at an arbitrary time lies between two frames of the episode's
-    grid, which costs landmarks (peaks move by a frame, triplets change). Two grids half a hop
-    apart keep one of them within a quarter frame of the song's own grid.
-    """
-
-    def __init__(self, params: FingerprintParams, shift: int) -> None:
-        self.fp = Fingerprinter(params, fan_out=params.query_fan_out)
+    def __init__(self, params: FingerprintParams, shift: int, speed: float) -> None:
+        # coarse hashes (hash_step > 1, if the engine has it) are queried with their neighbour cells
+        coarse = {"expand": True} if _hash_step(params) > 1 else {}
+        self.fp = Fingerprinter(params, fan_out=params.query_fan_out, **coarse)
         self.shift = shift
+        self.speed = speed
+        self.source = SPEEDS.index(speed)
         self.max_dt = params.max_dt
         self.pending: list[Landmarks] = []
+        ratio = Fraction(speed).limit_denominator(1000)
+        self.stretch = None if speed == 1.0 else StreamResampler(ratio.denominator, ratio.numerator)
         if shift:
             self.fp.push(np.zeros(shift, np.float32))
 
     def push(self, y: np.ndarray) -> None:
-        self.pending.append(self.fp.push(y))
+        self.pending.append(self.fp.push(y if self.stretch is None else self.stretch.push(y)))
 
     def flush(self) -> None:
+        if self.stretch is not None:
+            self.pending.append(self.fp.push(self.stretch.flush()))
         self.pending.append(self.fp.flush())
 
     def take(self) -> Landmarks:
-        """The landmarks made final since the last call."""
+        """The landmarks made final since the last call (frames of this grid's timeline)."""
         marks, self.pending = Landmarks.concat(self.pending), []
         return marks
 
+    def to_episode(self, frames: np.ndarray) -> np.ndarray:
+        """Episode frames (int64) of frames of this grid's timeline."""
+        f = frames.astype(np.float64) - self.shift / self.fp.params.hop
+        return np.round(f / self.speed).astype(np.int64)
+
     @property
     def ready(self) -> int:
-        """Frames before this one have all their landmarks."""
-        return self.fp.peaks.done - self.max_dt
+        """Episode frames before this one have all their landmarks."""
+        return int((self.fp.peaks.done - self.max_dt) / self.speed)
 
 
 class Scanner:
@@ -193,7 +228,7 @@ class Scanner:
         """Decode ``path`` and return its :class:`Soundtrack`. Raises :class:`AudioError`."""
         snapshot = self.store.snapshot()
         p = self.params
-        grids = [_Grid(p, round(shift * p.hop)) for shift in GRID_SHIFTS]
+        grids = [_Grid(p, round(shift * p.hop), speed) for shift, speed in GRIDS]
         envelope = _Envelope(step=round(ENVELOPE_S * p.sample_rate))
         hits, open_tracks, closed = _Hits(), [], []
         next_window = 0  # start frame of the next window to evaluate
@@ -206,7 +241,7 @@ class Scanner:
             limit = p.seconds_to_frames(done) if final else min(g.ready for g in grids) - self.window
             while next_window <= limit:
                 self._vote(hits, next_window, open_tracks)
-                closed += self._close_stale(open_tracks, next_window)
+                closed += [t for t in self._close_stale(open_tracks, next_window) if _confirmed(t)]
                 next_window += self.hop
                 hits.drop_before(next_window)
             if progress is not None:
@@ -228,15 +263,18 @@ class Scanner:
         yield True
 
     def _add_hits(self, grid: _Grid, snapshot: Snapshot, hits: _Hits) -> None:
-        """Look up the grid's new landmarks; keep the hits, in episode frames."""
+        """Look up the grid's new landmarks; keep the hits, in episode frames. A hit's ``offset``
+        is in the grid's timeline, where the music plays at its own speed, so it is constant along
+        a cue; its ``rec`` is the :func:`_source` of recording and speed."""
         marks = grid.take()
         if len(marks) == 0:
             return
         qi, rec_id, ref_frame = snapshot.lookup(marks.hash)
-        q_frame = marks.frame[qi].astype(np.int64) - (grid.shift > 0)  # a shifted grid is ½ frame late
-        dt = marks.hash[qi] & np.uint32(0x3F)  # frames from anchor to the triplet's last peak
-        hits.extend(_Hits(rec_id.astype(np.int64), ref_frame.astype(np.int64) - q_frame, q_frame,
-                          q_frame + dt.astype(np.int64)))
+        g_frame = marks.frame[qi].astype(np.int64)
+        # frames from the anchor to the triplet's last peak (stored divided by hash_step)
+        dt = unpack(marks.hash[qi])[4] * _hash_step(self.params)
+        hits.extend(_Hits(_source(rec_id.astype(np.int64), grid.source), ref_frame.astype(np.int64) - g_frame,
+                          grid.to_episode(g_frame), grid.to_episode(g_frame + dt)))
 
     def _vote(self, hits: _Hits, start: int, tracks: list[_Track]) -> None:
         """Align the hits of the window starting at frame ``start``: extend open tracks with the
@@ -246,10 +284,11 @@ class Scanner:
             return
         for a in best_alignments(win.rec, win.offset, win.frame, min_score=WINDOW_MIN_SCORE,
                                  max_results=WINDOW_MAX_RESULTS):
-            if not any(_same(t, a.recording_id, a.offset_frames) for t in tracks):
-                tracks.append(_Track(a.recording_id, a.offset_frames))
+            source = a.recording_id  # the hits' `rec` are sources: recording and speed
+            if not any(_same(t, source, a.offset_frames) for t in tracks):
+                tracks.append(_Track(source, a.offset_frames))
         for t in tracks:
-            agree = (win.rec == t.recording_id) & (np.abs(win.offset - t.offset) <= OFFSET_SLACK)
+            agree = (win.rec == t.source) & (np.abs(win.offset - t.offset) <= OFFSET_SLACK)
             if agree.any():
                 t.add(win.select(agree))
 
@@ -263,7 +302,8 @@ class Scanner:
         """Confirmed tracks as numbered cues in episode order, with flags and overlaps."""
         max_gap = self.params.seconds_to_frames(EDGE_GAP_S)
         spans = [(t, _trim(np.array(sorted(t.frames)), max_gap)) for t in tracks if _confirmed(t)]
-        spans = [(t, f) for t, f in spans if f.size >= self.min_score]
+        spans = _drop_repeats([(t, f) for t, f in spans if f.size >= self.min_score],
+                              round(self.params.seconds_to_frames(REPEAT_OVERLAP_S)))
         spans.sort(key=lambda tf: int(tf[1][0]))
         cues = [self._cue(i + 1, t, f, envelope) for i, (t, f) in enumerate(spans)]
         return _with_overlaps(cues)
@@ -275,17 +315,18 @@ class Scanner:
         rec: Recording = self.store.recording(track.recording_id)
         first = int(frames[0])
         last = max(track.frames[int(f)] for f in frames[-20:])
-        start_s, end_s = p.frames_to_seconds(first), p.frames_to_seconds(last) + END_PAD_S
-        rec_start_s = max(0.0, p.frames_to_seconds(first + track.offset))
-        rec_end_s = min(rec.duration_s, p.frames_to_seconds(last + track.offset) + END_PAD_S)
+        start_s, end_s = p.frames_to_seconds(first), p.frames_to_seconds(last)
+        rec_start_s = max(0.0, p.frames_to_seconds(first * track.speed + track.offset))
+        rec_end_s = min(rec.duration_s, p.frames_to_seconds(last * track.speed + track.offset))
         score = int(frames.size)
-        coverage = _survival(score / len(GRID_SHIFTS), rec, end_s - start_s, self.params)
+        n_grids = sum(1 for _, speed in GRIDS if speed == track.speed)
+        coverage = _survival(score / n_grids / track.speed, rec, end_s - start_s, self.params)
         dip_db = _level_dip_db(envelope.rms, start_s, end_s)
         return Cue(
             number=number, recording=rec,
             episode_start_s=start_s, episode_end_s=end_s,
             recording_start_s=rec_start_s, recording_end_s=rec_end_s,
-            speed=1.0, score=score,
+            speed=track.speed, score=score,
             confidence=1.0 - 2.0 ** (-score / self.min_score),
             interrupted=rec_end_s < rec.duration_s - INTERRUPTED_S,
             partial_start=rec_start_s > PARTIAL_START_S,
@@ -294,14 +335,37 @@ class Scanner:
         )
 
 
-def _same(track: _Track, recording_id: int, offset: int) -> bool:
-    return track.recording_id == recording_id and abs(track.offset - offset) <= OFFSET_SLACK
+def _hash_step(params: FingerprintParams) -> int:
+    """Frames (and bins) per unit of a hash's offset fields: 1 unless the parameters quantize them."""
+    return int(getattr(params, "hash_step", 1))
+
+
+def _source(recording_id: np.ndarray | int, speed_index: int) -> np.ndarray | int:
+    """One number for a recording heard at speed ``SPEEDS[speed_index]``."""
+    return recording_id * len(SPEEDS) + speed_index
+
+
+def _same(track: _Track, source: int, offset: int) -> bool:
+    return track.source == source and abs(track.offset - offset) <= OFFSET_SLACK
 
 
 def _confirmed(track: _Track) -> bool:
     """Several consistent windows, or one strong one: not a chance alignment."""
     score = len(track.frames)
     return (track.windows >= CUE_MIN_WINDOWS and score >= CUE_MIN_SCORE) or track.best_score >= CUE_STRONG_SCORE
+
+
+def _drop_repeats(spans: list[tuple[_Track, np.ndarray]], max_overlap: int) -> list[tuple[_Track, np.ndarray]]:
+    """Keep the strongest of cues of one recording that overlap in the episode by more than
+    ``max_overlap`` frames: music that repeats itself (loops, choruses) matches the same episode
+    audio at several offsets, but a recording cannot be heard twice at once."""
+    kept: list[tuple[_Track, np.ndarray]] = []
+    for t, f in sorted(spans, key=lambda tf: -tf[1].size):
+        clash = any(k.recording_id == t.recording_id and min(f[-1], kf[-1]) - max(f[0], kf[0]) > max_overlap
+                    for k, kf in kept)
+        if not clash:
+            kept.append((t, f))
+    return kept
 
 
 def _trim(frames: np.ndarray, max_gap: float) -> np.ndarray:
