@@ -20,9 +20,10 @@ class Fingerprinter:
     their pair partners are known, so the landmarks of a stream equal those of the whole signal.
     """
 
-    def __init__(self, params: FingerprintParams, *, fan_out: int | None = None) -> None:
+    def __init__(self, params: FingerprintParams, *, fan_out: int | None = None, expand: bool = False) -> None:
         self.params = params
         self.fan_out = fan_out
+        self.expand = expand
         self.peaks = PeakStream(params)
         self.pending = Peaks.empty()
         self.n_samples = 0
@@ -42,7 +43,7 @@ class Fingerprinter:
         peaks = Peaks.concat([self.pending, new]) if len(self.pending) else new
         if len(peaks) == 0:
             return Landmarks.concat([])
-        marks = landmarks(peaks, self.params, fan_out=self.fan_out)
+        marks = landmarks(peaks, self.params, fan_out=self.fan_out, expand=self.expand)
         if final:
             self.pending = Peaks.empty()
             return marks
@@ -56,10 +57,10 @@ class Fingerprinter:
 
 
 def fingerprint_stream(
-    blocks: Iterable[np.ndarray], params: FingerprintParams, *, fan_out: int | None = None
+    blocks: Iterable[np.ndarray], params: FingerprintParams, *, fan_out: int | None = None, expand: bool = False
 ) -> Iterator[Landmarks]:
     """Landmarks of a stream of sample blocks, as they become final."""
-    fp = Fingerprinter(params, fan_out=fan_out)
+    fp = Fingerprinter(params, fan_out=fan_out, expand=expand)
     for block in blocks:
         marks = fp.push(block)
         if len(marks):
@@ -67,7 +68,9 @@ def fingerprint_stream(
     yield fp.flush()
 
 
-def fingerprint(y: np.ndarray, params: FingerprintParams, *, fan_out: int | None = None) -> Landmarks:
+def fingerprint(
+    y: np.ndarray, params: FingerprintParams, *, fan_out: int | None = None, expand: bool = False
+) -> Landmarks:
     """Landmarks of a whole mono signal ``y`` at ``params.sample_rate`` (``fan_out``: see
     :func:`~soundtrack.fingerprint.hashes.landmarks`)."""
-    return Landmarks.concat(list(fingerprint_stream([y], params, fan_out=fan_out)))
+    return Landmarks.concat(list(fingerprint_stream([y], params, fan_out=fan_out, expand=expand)))

@@ -15,6 +15,7 @@ inverses.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numba
@@ -27,6 +28,8 @@ F1_BITS, DF_BITS, DT_BITS = 8, 6, 6
 _DF_OFFSET = (1 << (DF_BITS - 1)) - 1  # 31: df in [-31, 31] maps to [0, 62]
 _DF_MASK = (1 << DF_BITS) - 1
 _DT_MASK = (1 << DT_BITS) - 1
+#: Peaks closer in level than this (dB) may swap loudness order between recording and query.
+LEVEL_TIE_DB = 1.5
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def check_params(params: FingerprintParams) -> None:
         raise ValueError(f"max_bin={params.max_bin} must be < {1 << F1_BITS} to fit the hash")
     if params.max_df > _DF_OFFSET:
         raise ValueError(f"max_df={params.max_df} must be <= {_DF_OFFSET}")
+    if params.hash_level_bits and params.hash_frame_step < 2:
+        raise ValueError("hash_level_bits needs hash_frame_step >= 2 (the bits use the freed space)")
     if not 1 <= params.min_dt <= params.max_dt <= _DT_MASK:
         raise ValueError(f"need 1 <= min_dt <= max_dt <= {_DT_MASK}, got {params.min_dt}..{params.max_dt}")
 
@@ -79,16 +84,50 @@ def unpack(hashes: np.ndarray) -> tuple[np.ndarray, ...]:
     return f1, dfb, dfc, dtb, dtc
 
 
-def landmarks(peaks: Peaks, params: FingerprintParams, *, fan_out: int | None = None) -> Landmarks:
+def landmarks(peaks: Peaks, params: FingerprintParams, *, fan_out: int | None = None,
+              expand: bool = False) -> Landmarks:
     """Group each peak with pairs of its ``fan_out`` nearest later peaks in the target zone (default
-    ``params.fan_out``); hash the triplets."""
+    ``params.fan_out``); hash the triplets.
+
+    With ``params.hash_frame_step`` (``hash_bin_step``) > 1 the two time (frequency) offsets are
+    stored divided by that step, so a peak that moved by a frame (a bin) between recording and query
+    keeps its hash most of the time; ``expand=True`` (queries) also emits the neighbouring cells,
+    so it always does.
+    """
     if len(peaks) < 3:
         return Landmarks(np.zeros(0, np.uint32), np.zeros(0, np.int32))
     fan = params.fan_out if fan_out is None else fan_out
     a, b, c = _triplet_indices(peaks.frame, peaks.bin, fan, params.min_dt, params.max_dt, params.max_df)
-    f, t = peaks.bin, peaks.frame
-    hashes = pack(f[a], f[b] - f[a], f[c] - f[a], t[b] - t[a], t[c] - t[a])
-    return Landmarks(hashes, t[a].astype(np.int32))
+    f, t, level = peaks.bin, peaks.frame, peaks.level
+    fields = [f[b] - f[a] + _DF_OFFSET, f[c] - f[a] + _DF_OFFSET, t[b] - t[a], t[c] - t[a]]
+    steps = [params.hash_bin_step] * 2 + [params.hash_frame_step] * 2
+    louder = [level[b] - level[a], level[c] - level[b]]  # dB
+    use_levels = params.hash_level_bits
+    anchor_frames = t[a].astype(np.int32)
+    if not expand:
+        orders = [(d > 0).astype(np.int64) if use_levels else np.zeros_like(d, np.int64) for d in louder]
+        return Landmarks(_pack_offsets(f[a], [v // s for v, s in zip(fields, steps)] + orders), anchor_frames)
+    # each coarse field: the cells of value-1 and value+1 (the same cell when both fall in one);
+    # each loudness order: both answers when the two levels are within LEVEL_TIE_DB
+    options = [((v - 1) // s, (v + 1) // s) if s > 1 else (v // s,) for v, s in zip(fields, steps)]
+    if use_levels:
+        options += [(np.where(d > LEVEL_TIE_DB, 1, 0), np.where(d < -LEVEL_TIE_DB, 0, 1)) for d in louder]
+    else:
+        options += [(np.zeros(len(a), np.int64),)] * 2
+    variants = [_pack_offsets(f[a], list(combo)) for combo in itertools.product(*options)]
+    sorted_h = np.sort(np.stack(variants, axis=1), axis=1)  # one row per triplet; drop repeats
+    keep = np.concatenate([np.ones((sorted_h.shape[0], 1), bool), sorted_h[:, 1:] != sorted_h[:, :-1]], axis=1)
+    return Landmarks(sorted_h[keep], np.repeat(anchor_frames, keep.sum(axis=1)))
+
+
+def _pack_offsets(f1: np.ndarray, fields: list[np.ndarray]) -> np.ndarray:
+    """Pack anchor bin and (possibly coarsened) offsets; loudness-order bits go in bit 5 of the
+    two time fields, which coarse time offsets (at most 31) leave free."""
+    u = np.uint32
+    dfb, dfc, dtb, dtc, order_b, order_c = (np.maximum(v, 0).astype(u) for v in fields)
+    dtb |= order_b << u(5)
+    dtc |= order_c << u(5)
+    return (f1.astype(u) << u(24)) | (dfb << u(18)) | (dfc << u(12)) | (dtb << u(6)) | dtc
 
 
 @numba.njit(cache=True, nogil=True)
