@@ -206,13 +206,26 @@ def _set_dir(condition: str, duration_s: float, expected: bool) -> str:
 
 
 def plan_slots(kind: str, tracks: Sequence[Track], duration_s: float, n: int,
-               span_s: float, seed: int) -> list[Slot]:
-    """``n`` slots spread round-robin over ``tracks`` in a seeded shuffled order."""
+               span_s: float, seed: int, by_duration: bool = False) -> list[Slot]:
+    """``n`` slots over ``tracks`` (in a seeded shuffled order).
+
+    Round-robin (a few slots per track), or with ``by_duration`` in
+    proportion to track length (long tracks give more, less overlapping,
+    clips).  Either way every prefix of the list is spread over the tracks,
+    so a small set is the start of a big one.
+    """
     if not tracks:
         return []
     rng = np.random.default_rng([seed, _stable_id(kind), int(duration_s * 1000)])
     order = [tracks[i] for i in rng.permutation(len(tracks))]
-    return [Slot(kind, duration_s, i, order[i % len(order)], span_s) for i in range(n)]
+    if not by_duration:
+        picks = [order[i % len(order)] for i in range(n)]
+    else:
+        edges = np.cumsum([t.duration_s for t in order])
+        golden = (np.sqrt(5.0) - 1.0) / 2.0  # low-discrepancy: every prefix spreads evenly
+        points = ((np.arange(n) * golden + rng.uniform()) % 1.0) * edges[-1]
+        picks = [order[int(k)] for k in np.searchsorted(edges, points, side="right")]
+    return [Slot(kind, duration_s, i, track, span_s) for i, track in enumerate(picks)]
 
 
 def plan_clips(slots: Iterable[Slot], conditions: Sequence[Condition],
@@ -407,7 +420,7 @@ def make_clip_sets(corpus: Corpus, cache: Path, *, durations: Sequence[float] = 
         slots = plan_slots("main", corpus.indexed, dur, per_set, _span(conds, dur), seed)
         specs += plan_clips(slots, conds, expected=True)
     fp_slots = plan_slots("fp", corpus.unindexed, FP_DURATION, fp_per_condition,
-                          _span(conds, FP_DURATION), seed)
+                          _span(conds, FP_DURATION), seed, by_duration=True)
     specs += plan_clips(fp_slots, conds, expected=False)
     return generate(specs, cache, seed, "manifest.json", workers, log)
 

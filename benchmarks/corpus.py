@@ -6,7 +6,9 @@ already holds them.  Every audio file found is probed once (results cached in
 ``probe.json``), music of at least 30 s is kept and split deterministically,
 by a hash of its path relative to the unpacked root, into an *indexed* part
 (~80 %) and an *unindexed* part (~20 %, never added to a library).  Files whose
-header cannot be opened are listed as *corrupt* (bad-input test cases).
+header cannot be opened are listed as *corrupt* (bad-input test cases).  Long
+files that are mostly silence are left out, and so are tracks whose audio is
+contained in a longer track (re-releases, extended versions).
 
 ``speech_pool`` renders a pool of short espeak-ng dialogue lines used to
 simulate people talking over the music.
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +39,15 @@ PACKAGES: tuple[str, ...] = (
 
 AUDIO_EXTENSIONS: frozenset[str] = frozenset({".ogg", ".opus", ".mp3", ".flac", ".wav"})
 MIN_MUSIC_S = 30.0  # tracks shorter than this (seconds) are sound effects
+AUDIBLE_DBFS = -45.0  # a second of audio quieter than this (RMS, dBFS) counts as silence
+ANALYSIS_SR = 8000  # Hz, for the loudness and shared-audio analysis
+# Landmark votes on one lag that make two tracks "share audio".  On this corpus
+# real sharing scores 540-1620 (menu/menu_enhanced, track3/track3_enhanced,
+# track10/track15 of warzone2100), common drum loops between different
+# pieces 35-90, unrelated pairs less.
+SHARED_MIN_VOTES = 200
 INDEXED_PERCENT = 80  # share of kept tracks that go into the library
-PROBE_VERSION = 1  # bump to invalidate probe.json after changing the probe
+PROBE_VERSION = 3  # bump to invalidate probe.json after changing the probe
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Corpus:
     indexed: list[Track] = field(default_factory=list)
     unindexed: list[Track] = field(default_factory=list)
     corrupt: list[Path] = field(default_factory=list)
+    shared: list[Track] = field(default_factory=list)  # audio contained in a kept track
 
     @property
     def hours(self) -> float:
@@ -148,35 +159,74 @@ def probe_duration(path: Path) -> float:
         return samples / stream.rate
 
 
+def decode_8k(path: Path) -> np.ndarray:
+    """Whole file as mono float32 at ``ANALYSIS_SR`` Hz (ffmpeg CLI; empty on failure)."""
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1",
+           "-ar", str(ANALYSIS_SR), "-f", "f32le", "-"]
+    return np.frombuffer(subprocess.run(cmd, capture_output=True).stdout, dtype="<f4")
+
+
+def audible_seconds(x: np.ndarray, floor_dbfs: float = AUDIBLE_DBFS) -> float:
+    """Seconds of ``x`` (at ``ANALYSIS_SR``) whose 1 s RMS is above ``floor_dbfs``."""
+    sr = ANALYSIS_SR
+    blocks = x[: len(x) // sr * sr].reshape(-1, sr).astype(np.float64)
+    level = 10 * np.log10(np.mean(blocks**2, axis=1) + 1e-20)
+    return float(np.sum(level >= floor_dbfs))
+
+
+def _probe_one(path: Path, landmark_file: Path) -> dict:
+    """Probe record of one file; for music-length files also decode it fully.
+
+    The full decode gives the decoded and audible seconds and the landmarks
+    (saved to ``landmark_file``) used to find audio shared between tracks.
+    """
+    record: dict = {"key": _file_key(path)}
+    try:
+        record["duration_s"] = probe_duration(path)
+    except Exception as exc:  # noqa: BLE001 - any failure marks the file corrupt
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        return record
+    if record["duration_s"] >= MIN_MUSIC_S:
+        x = decode_8k(path)
+        record["decoded_s"] = len(x) / ANALYSIS_SR
+        record["audible_s"] = audible_seconds(x)
+        if record["decoded_s"] < 0.9 * record["duration_s"]:
+            record["error"] = f"decodes to {record['decoded_s']:.1f} s of {record['duration_s']:.1f} s"
+        else:
+            landmark_file.parent.mkdir(parents=True, exist_ok=True)
+            np.save(landmark_file, landmarks(x))
+    return record
+
+
 def _file_key(path: Path) -> list[float]:
     """Cheap change detector for the probe cache: [size in bytes, mtime in s]."""
     st = path.stat()
     return [st.st_size, st.st_mtime]
 
 
-def probe_all(root: Path, files: list[Path], cache_file: Path) -> dict[str, dict]:
-    """Probe ``files``, reusing ``cache_file``; return ``{relpath: record}``.
+def probe_all(root: Path, files: list[Path], cache_file: Path, workers: int = 2
+              ) -> dict[str, dict]:
+    """Probe ``files`` (see ``_probe_one``), reusing ``cache_file``; return ``{relpath: record}``.
 
-    A record is ``{"key": [size, mtime], "duration_s": float}`` or
-    ``{"key": ..., "error": "message"}``.
+    A record holds ``key`` ([size, mtime]) and either ``duration_s`` (plus
+    ``decoded_s``/``audible_s`` for files of at least ``MIN_MUSIC_S``) or an
+    ``error`` message.  Only new or changed files are probed, in ``workers``
+    processes (the first run decodes ~8 h of audio: one to two minutes).
     """
     cached: dict[str, dict] = {}
     if cache_file.exists():
         data = json.loads(cache_file.read_text())
         if data.get("version") == PROBE_VERSION:
             cached = data["files"]
-    records: dict[str, dict] = {}
-    for path in files:
-        rel = path.relative_to(root).as_posix()
-        key = _file_key(path)
-        old = cached.get(rel)
-        if old is not None and old["key"] == key:
-            records[rel] = old
-            continue
-        try:
-            records[rel] = {"key": key, "duration_s": probe_duration(path)}
-        except Exception as exc:  # noqa: BLE001 - any failure marks the file corrupt
-            records[rel] = {"key": key, "error": f"{type(exc).__name__}: {exc}"}
+    rels = {path: path.relative_to(root).as_posix() for path in files}
+    todo = [p for p, rel in rels.items()
+            if rel not in cached or cached[rel]["key"] != _file_key(p)]
+    marks = [landmark_path(cache_file.parent, rels[p]) for p in todo]
+    fresh: dict[Path, dict] = {}
+    if todo:
+        with ProcessPoolExecutor(workers) as ex:
+            fresh = dict(zip(todo, ex.map(_probe_one, todo, marks), strict=True))
+    records = {rel: fresh[p] if p in fresh else cached[rel] for p, rel in rels.items()}
     if records != cached:
         _write_json_atomic(cache_file, {"version": PROBE_VERSION, "files": records})
     return records
@@ -188,6 +238,127 @@ def _write_json_atomic(path: Path, data: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     tmp.replace(path)
+
+
+# --------------------------------------------------------------------------
+# Audio shared between tracks
+# --------------------------------------------------------------------------
+
+
+def landmark_path(cache: Path, relpath: str) -> Path:
+    """Where the landmarks of the file at ``relpath`` are cached."""
+    return cache / "landmarks" / (hashlib.sha256(relpath.encode()).hexdigest()[:20] + ".npy")
+
+
+def landmarks(x: np.ndarray) -> np.ndarray:
+    """Crude landmark hashes of ``x`` (mono, ``ANALYSIS_SR`` Hz): int64 array of (hash, frame).
+
+    Spectral peaks (local maxima over 15 x 15 bins/frames of a 1024-point
+    log spectrogram, hop 256 = 32 ms, 62-3125 Hz, 2 above the median) paired
+    with their next 5 peaks less than 2 s later; hash = (f1, f2, dt).  Only
+    for finding shared audio in the corpus, not a fingerprinter.
+    """
+    from scipy.ndimage import maximum_filter
+
+    n, hop = 1024, 256
+    if len(x) < n:
+        return np.zeros((0, 2), np.int64)
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop] * np.hanning(n)
+    spec = np.log(np.abs(np.fft.rfft(frames))[:, 8:400] + 1e-4)
+    peak = (spec == maximum_filter(spec, size=(15, 15))) & (spec > np.median(spec) + 2)
+    t, f = np.nonzero(peak)  # sorted by frame
+    pairs = []
+    for k in range(1, 6):
+        dt = t[k:] - t[:-k]
+        ok = (dt > 0) & (dt < 64)
+        h = (f[:-k][ok].astype(np.int64) << 16) | (f[k:][ok].astype(np.int64) << 6) | dt[ok]
+        pairs.append(np.stack([h, t[:-k][ok]], axis=1))
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+
+
+def _matching_pairs(marks: list[np.ndarray], max_group: int = 40) -> np.ndarray:
+    """Votes for (track a, track b, frame lag) from equal hashes of different tracks.
+
+    Returns rows (a, b, lag, votes) with a < b; lag = frame in b - frame in a.
+    Hashes held more than ``max_group`` times are ignored (too common to tell).
+    """
+    track = np.concatenate([np.full(len(m), i, np.int64) for i, m in enumerate(marks)])
+    allm = np.concatenate(marks)
+    order = np.argsort(allm[:, 0], kind="stable")
+    h, t, tr = allm[order, 0], allm[order, 1], track[order]
+    _, first, size = np.unique(h, return_index=True, return_counts=True)
+    rare = np.repeat(size <= max_group, size)
+    h, t, tr = h[rare], t[rare], tr[rare]
+    lag_bias = 1 << 23  # lags are frames (< 2^23); shifted to stay positive in the key
+    keys = []
+    for k in range(1, max_group):
+        i = np.nonzero(h[k:] == h[:-k])[0]
+        if i.size == 0:
+            break
+        j = i + k
+        keep = tr[i] != tr[j]
+        i, j = i[keep], j[keep]
+        lo, hi = np.minimum(tr[i], tr[j]), np.maximum(tr[i], tr[j])
+        lag = np.where(tr[i] < tr[j], t[j] - t[i], t[i] - t[j])
+        keys.append((lo << 40) | (hi << 24) | (lag + lag_bias))
+    if not keys:
+        return np.zeros((0, 4), np.int64)
+    uniq, votes = np.unique(np.concatenate(keys), return_counts=True)
+    rows = np.stack([uniq >> 40, (uniq >> 24) & 0xFFFF, (uniq & 0xFFFFFF) - lag_bias, votes], axis=1)
+    return rows
+
+
+def _votes_from_files(files: list[Path]) -> np.ndarray:
+    """``_matching_pairs`` of the landmark arrays saved in ``files``."""
+    return _matching_pairs([np.load(f) for f in files])
+
+
+def find_shared(cache: Path, rels: list[str]) -> list[dict]:
+    """Pairs of tracks (paths relative to the root) that contain the same audio.
+
+    A pair shares audio when at least ``SHARED_MIN_VOTES`` landmarks agree on
+    one time lag.  Each result is ``{"a", "b", "votes", "lag_s"}`` (``lag_s``:
+    where a's audio sits in b, relative to a).  Cached in ``shared.json``,
+    keyed by the track list.
+    """
+    cache_file = cache / "shared.json"
+    key = {"version": PROBE_VERSION, "tracks": sorted(rels)}
+    if cache_file.exists():
+        data = json.loads(cache_file.read_text())
+        if data.get("key") == key:
+            return data["pairs"]
+    files = [landmark_path(cache, rel) for rel in rels]
+    with ProcessPoolExecutor(1) as ex:  # a child process: the vote arrays take ~1 GB
+        votes = ex.submit(_votes_from_files, files).result()
+    best: dict[tuple[int, int], tuple[int, int]] = {}
+    for a, b, lag, n in votes[votes[:, 3] >= SHARED_MIN_VOTES].tolist():
+        if n > best.get((a, b), (0, 0))[0]:
+            best[(a, b)] = (n, lag)
+    pairs = [{"a": rels[a], "b": rels[b], "votes": n, "lag_s": round(lag * 256 / ANALYSIS_SR, 2)}
+             for (a, b), (n, lag) in sorted(best.items())]
+    _write_json_atomic(cache_file, {"key": key, "pairs": pairs})
+    return pairs
+
+
+def shared_groups(rels: list[str], pairs: list[dict]) -> dict[str, str]:
+    """Map each track to its group's representative (itself when it shares nothing).
+
+    Groups are connected components of ``pairs``; the representative is the
+    first member in sorted order, so the result is deterministic.
+    """
+    parent = {rel: rel for rel in rels}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in pairs:
+        ra, rb = find(pair["a"]), find(pair["b"])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {rel: find(rel) for rel in rels}
 
 
 # --------------------------------------------------------------------------
@@ -207,19 +378,43 @@ def is_indexed(relpath: str) -> bool:
 
 
 def build_corpus(cache: Path | None = None) -> Corpus:
-    """Fetch, unpack, probe and split the corpus (cached after the first call)."""
+    """Fetch, unpack, probe and split the corpus (cached after the first call).
+
+    Music = at least ``MIN_MUSIC_S`` seconds long *and* at least that many
+    seconds above ``AUDIBLE_DBFS`` (a jingle padded with silence is not music).
+    Files that fail to open, or decode to much less than their header says,
+    are ``corrupt``.  Of tracks that contain the same audio (``find_shared``)
+    only the longest is kept; the others go to ``shared`` so that no audio is
+    both indexed and unindexed, and no clip has two right answers.
+    """
     cache = cache or cache_dir()
     root = fetch_packages(cache)
     records = probe_all(root, find_audio(root), cache / "probe.json")
     corpus = Corpus()
+    music: dict[str, Track] = {}
     for rel, rec in sorted(records.items()):
-        path = root / rel
         if "error" in rec:
-            corpus.corrupt.append(path)
-        elif rec["duration_s"] >= MIN_MUSIC_S:
-            part = corpus.indexed if is_indexed(rel) else corpus.unindexed
-            part.append(Track(path, float(rec["duration_s"])))
+            corpus.corrupt.append(root / rel)
+        elif rec["duration_s"] >= MIN_MUSIC_S and rec["audible_s"] >= MIN_MUSIC_S:
+            music[rel] = Track(root / rel, float(rec["duration_s"]))
+    groups = shared_groups(list(music), find_shared(cache, list(music)))
+    keep = _longest_per_group(music, groups)
+    for rel, track in music.items():
+        if rel not in keep:
+            corpus.shared.append(track)
+        else:
+            (corpus.indexed if is_indexed(rel) else corpus.unindexed).append(track)
     return corpus
+
+
+def _longest_per_group(music: dict[str, Track], groups: dict[str, str]) -> set[str]:
+    """The longest track (ties: first path) of each group of tracks sharing audio."""
+    best: dict[str, str] = {}
+    for rel in sorted(music):
+        g = groups[rel]
+        if g not in best or music[rel].duration_s > music[best[g]].duration_s:
+            best[g] = rel
+    return set(best.values())
 
 
 # --------------------------------------------------------------------------
@@ -357,6 +552,9 @@ def _main() -> None:
     print(f"corrupt:   {len(corpus.corrupt):3d} files")
     for path in corpus.corrupt:
         print("   ", path)
+    print(f"shared:    {len(corpus.shared):3d} tracks whose audio is in a longer kept track")
+    for track in corpus.shared:
+        print("   ", track.path)
 
 
 if __name__ == "__main__":

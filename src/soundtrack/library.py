@@ -181,7 +181,7 @@ class Library:
             query_end_s=p.frames_to_seconds(a.query_last_frame) + p.n_fft / p.sample_rate,
             score=a.score,
             coverage=a.votes / max(1, n_query),
-            confidence=1.0 - 2.0 ** (-a.score / self.min_score),
+            confidence=1.0 - 2.0 ** (-a.score / a.threshold),
         )
 
     # -- scanning --------------------------------------------------------------------------

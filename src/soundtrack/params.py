@@ -61,11 +61,11 @@ class FingerprintParams:
     #: A triplet's time and frequency offsets are stored divided by these steps (1 = exact), so a
     #: peak that moves by one frame or bin (reverb, codecs, a phone) keeps its hash; queries look up
     #: both neighbouring cells. See ``hashes.landmarks``.
-    hash_frame_step: int = 1
+    hash_frame_step: int = 2
     hash_bin_step: int = 1
     #: Also store which peak of each pair is louder (2 bits): fewer chance matches, robust because
     #: the peaks of a triplet are close in frequency. Needs ``hash_frame_step >= 2``.
-    hash_level_bits: bool = False
+    hash_level_bits: bool = True
     min_dt: int = 1
     max_dt: int = 63
     max_df: int = 31

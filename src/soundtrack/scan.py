@@ -39,7 +39,7 @@ import numpy as np
 from .audio import StreamResampler, stream_audio
 from .export import Cue, Soundtrack
 from .fingerprint import Fingerprinter, Landmarks
-from .fingerprint.hashes import unpack
+from .fingerprint.hashes import last_peak_offset
 from .index.store import IndexStore, Snapshot
 from .match import best_alignments
 from .models import Recording
@@ -176,9 +176,7 @@ class _Grid:
     :data:`SPEEDS`."""
 
     def __init__(self, params: FingerprintParams, shift: int, speed: float) -> None:
-        # coarse hashes (hash_step > 1, if the engine has it) are queried with their neighbour cells
-        coarse = {"expand": True} if _hash_step(params) > 1 else {}
-        self.fp = Fingerprinter(params, fan_out=params.query_fan_out, **coarse)
+        self.fp = Fingerprinter(params, fan_out=params.query_fan_out, expand=True)
         self.shift = shift
         self.speed = speed
         self.source = SPEEDS.index(speed)
@@ -271,8 +269,7 @@ class Scanner:
             return
         qi, rec_id, ref_frame = snapshot.lookup(marks.hash)
         g_frame = marks.frame[qi].astype(np.int64)
-        # frames from the anchor to the triplet's last peak (stored divided by hash_step)
-        dt = unpack(marks.hash[qi])[4] * _hash_step(self.params)
+        dt = last_peak_offset(marks.hash[qi], self.params)  # frames from anchor to the last peak
         hits.extend(_Hits(_source(rec_id.astype(np.int64), grid.source), ref_frame.astype(np.int64) - g_frame,
                           grid.to_episode(g_frame), grid.to_episode(g_frame + dt)))
 
@@ -333,11 +330,6 @@ class Scanner:
             coverage=coverage,
             foreground=dip_db < FOREGROUND_MAX_DIP_DB,
         )
-
-
-def _hash_step(params: FingerprintParams) -> int:
-    """Frames (and bins) per unit of a hash's offset fields: 1 unless the parameters quantize them."""
-    return int(getattr(params, "hash_step", 1))
 
 
 def _source(recording_id: np.ndarray | int, speed_index: int) -> np.ndarray | int:

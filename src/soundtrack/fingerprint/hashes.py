@@ -84,6 +84,14 @@ def unpack(hashes: np.ndarray) -> tuple[np.ndarray, ...]:
     return f1, dfb, dfc, dtb, dtc
 
 
+def last_peak_offset(hashes: np.ndarray, params: FingerprintParams) -> np.ndarray:
+    """Frames from each hash's anchor to its triplet's last peak (to within ``hash_frame_step``)."""
+    dtc = unpack(hashes)[4]
+    if params.hash_level_bits:
+        dtc = dtc & 0b11111
+    return dtc * params.hash_frame_step
+
+
 def landmarks(peaks: Peaks, params: FingerprintParams, *, fan_out: int | None = None,
               expand: bool = False) -> Landmarks:
     """Group each peak with pairs of its ``fan_out`` nearest later peaks in the target zone (default
