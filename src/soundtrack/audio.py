@@ -22,6 +22,8 @@ from .errors import DecodeError, UnusableAudioError
 
 #: Decoded audio is handed on in blocks of about this many seconds.
 BLOCK_S = 20.0
+#: Bytes ffmpeg reads to find a file's streams on a first try (its default is 5 MB).
+QUICK_PROBE_BYTES = 1 << 16
 #: Packets that fail to decode are skipped (as ffmpeg does); more than this many is an error.
 MAX_BAD_PACKETS = 50
 
@@ -88,6 +90,8 @@ def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
 
 
 def _open(path: str | Path) -> av.container.InputContainer:
+    """Open ``path`` with a small probe (64 KiB: most of a short clip's open time is probing), and
+    again with ffmpeg's default probe if that finds no audio stream."""
     p = Path(path)
     if not p.exists():
         raise DecodeError(path, "no such file")
@@ -96,6 +100,10 @@ def _open(path: str | Path) -> av.container.InputContainer:
     if p.stat().st_size == 0:
         raise UnusableAudioError(path, "is empty (0 bytes)")
     try:
+        container = av.open(str(p), mode="r", options={"probesize": str(QUICK_PROBE_BYTES)})
+        if container.streams.audio:
+            return container
+        container.close()
         return av.open(str(p), mode="r")
     except av.error.FFmpegError as exc:
         raise DecodeError(path, f"not a media file ffmpeg can read ({_reason(exc)})") from None

@@ -18,16 +18,23 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
+
+
+#: Keys are bucketed by their top bits for lookups: 2**16 buckets, a 256 KiB directory per segment.
+DIRECTORY_BITS = 16
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One opened segment: sorted ``keys`` and their ``positions`` (both uint32, memory-mapped)."""
+    """One opened segment: sorted ``keys`` and their ``positions`` (both uint32, memory-mapped),
+    and ``directory[b]``, the index of the first key whose top :data:`DIRECTORY_BITS` are ``>= b``."""
 
     name: str
     keys: np.ndarray
     positions: np.ndarray
+    directory: np.ndarray
 
     @property
     def nbytes(self) -> int:
@@ -41,8 +48,7 @@ class Segment:
         """
         if hashes.size == 0 or self.keys.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        lo = np.searchsorted(self.keys, hashes, side="left")
-        hi = np.searchsorted(self.keys, hashes, side="right")
+        lo, hi = self.ranges(np.asarray(hashes, dtype=np.uint32))
         counts = hi - lo
         hit = counts > 0
         if not hit.any():
@@ -51,6 +57,17 @@ class Segment:
         starts = np.repeat(lo[hit], counts[hit])
         within = np.arange(query_index.size) - np.repeat(np.cumsum(counts[hit]) - counts[hit], counts[hit])
         return query_index, self.positions[starts + within].astype(np.int64)
+
+
+    def ranges(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each hash, the range ``[lo, hi)`` of stored keys equal to it.
+
+        The distinct hashes are searched in ascending order, which lets the binary searches reuse
+        each other's bounds and touch each memory page once.
+        """
+        distinct, inverse = np.unique(hashes, return_inverse=True)
+        lo, hi = _bucketed_ranges(self.keys, self.directory, distinct, 32 - DIRECTORY_BITS)
+        return lo[inverse], hi[inverse]
 
 
 def segment_paths(directory: Path, name: str) -> tuple[Path, Path]:
@@ -79,15 +96,41 @@ def write_segment(directory: Path, name: str, hashes: np.ndarray, positions: np.
 def open_segment(directory: Path, name: str) -> Segment:
     """Memory-map segment ``name``. Raises ``FileNotFoundError`` if it was removed meanwhile."""
     keys_path, pos_path = segment_paths(directory, name)
-    keys = np.load(keys_path, mmap_mode="r")
-    positions = np.load(pos_path, mmap_mode="r")
-    return Segment(name, keys, positions)
+    keys = np.load(keys_path, mmap_mode="r").view(np.ndarray)
+    positions = np.load(pos_path, mmap_mode="r").view(np.ndarray)
+    bucket_starts = np.arange((1 << DIRECTORY_BITS) + 1, dtype=np.uint64) << np.uint64(32 - DIRECTORY_BITS)
+    directory = np.searchsorted(keys, bucket_starts).astype(np.int64)
+    return Segment(name, keys, positions, directory)
 
 
 def delete_segment(directory: Path, name: str) -> None:
     """Remove a segment's files (readers that have it mapped keep their view on POSIX)."""
     for path in segment_paths(directory, name):
         path.unlink(missing_ok=True)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bucketed_ranges(
+    keys: np.ndarray, directory: np.ndarray, needles: np.ndarray, shift: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    lo_out = np.empty(needles.size, dtype=np.int64)
+    hi_out = np.empty(needles.size, dtype=np.int64)
+    for i in range(needles.size):
+        h = needles[i]
+        lo = directory[h >> shift]
+        hi = directory[(h >> shift) + 1]
+        while lo < hi:  # first key >= h within the bucket
+            mid = (lo + hi) // 2
+            if keys[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        end = lo
+        while end < keys.size and keys[end] == h:
+            end += 1
+        lo_out[i] = lo
+        hi_out[i] = end
+    return lo_out, hi_out
 
 
 def _write_npy_durably(path: Path, array: np.ndarray) -> None:
