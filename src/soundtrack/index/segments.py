@@ -21,7 +21,6 @@ from pathlib import Path
 import numba
 import numpy as np
 
-
 #: Keys are bucketed by their top bits for lookups: 2**16 buckets, a 256 KiB directory per segment.
 DIRECTORY_BITS = 16
 
