@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The quick-start demo: install, index free music from Debian, identify degraded clips of it.
+# The quick-start demo: install, index free music from Debian, identify degraded clips of it,
+# then scan a small demo episode made from it and print its soundtrack.
 # Everything it downloads or makes goes to $SOUNDTRACK_DEMO (default ~/.cache/soundtrack-demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,3 +38,21 @@ ffmpeg -v error -y -f lavfi -i "anoisesrc=d=5:c=pink:a=0.1" "$DEMO/clips/not-mus
 echo "== 4. identify them (soundtrack identify)"
 soundtrack identify "$DEMO"/clips/song*-*.wav "$DEMO"/clips/song*-phone.mp3 "$DEMO/clips/not-music.wav" --library "$LIB"
 soundtrack stats --library "$LIB"
+
+echo "== 5. a demo episode: dialogue, a full-volume song, a song under dialogue, a short sting"
+E="$DEMO/episode"; mkdir -p "$E"
+cut() { ffmpeg -v error -y -ss "$2" -t "$3" -i "$1" -ac 1 -ar 22050 "$4"; }
+espeak-ng -w "$E/talk1.wav" "So this is where you grew up. It is smaller than I imagined. Do you still have the piano?"
+espeak-ng -w "$E/talk2.wav" "Listen. I never told you why I left that night. I was scared, and the music was so loud."
+cut "${songs[0]}" 20 30 "$E/song-a.wav"
+cut "${songs[1]}" 60 25 "$E/song-b.wav"
+cut "${songs[2]}" 5 8 "$E/song-c.wav"
+sox -q -n -r 22050 -c 1 "$E/pause.wav" trim 0 2
+sox -q "$E/talk2.wav" "$E/pause.wav" "$E/talk1.wav" "$E/pause.wav" "$E/talk2.wav" "$E/talk-bed.wav"
+sox -q -m -v 0.2 "$E/song-b.wav" "$E/talk-bed.wav" "$E/under-dialogue.wav" trim 0 25
+sox -q "$E/talk1.wav" "$E/pause.wav" "$E/song-a.wav" "$E/talk2.wav" "$E/under-dialogue.wav" "$E/pause.wav" "$E/song-c.wav" "$E/talk1.wav" "$E/episode.wav"
+ffmpeg -v error -y -f lavfi -i color=c=black:s=320x240:r=25 -i "$E/episode.wav" -shortest -c:v libx264 -c:a aac "$E/S01E01.mkv"
+
+echo "== 6. its soundtrack (soundtrack scan)"
+soundtrack scan "$E/S01E01.mkv" --library "$LIB" --csv "$E/S01E01.csv" --plot "$E/S01E01.png"
+echo "cue sheet: $E/S01E01.csv   timeline: $E/S01E01.png"
