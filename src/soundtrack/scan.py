@@ -41,7 +41,7 @@ from .export import Cue, Soundtrack
 from .fingerprint import Fingerprinter, Landmarks
 from .fingerprint.hashes import last_peak_offset
 from .index.store import IndexStore, Snapshot
-from .match import best_alignments
+from .match import acceptance_threshold, best_alignments
 from .models import Recording
 from .params import FingerprintParams
 
@@ -279,7 +279,9 @@ class Scanner:
         win = hits.select((hits.frame >= start) & (hits.frame < start + self.window))
         if win.frame.size == 0:
             return
-        for a in best_alignments(win.rec, win.offset, win.frame, min_score=WINDOW_MIN_SCORE,
+        # chance alignments grow with the hits a window draws, as for a query (see match.py)
+        threshold = acceptance_threshold(int(win.frame.size), WINDOW_MIN_SCORE)
+        for a in best_alignments(win.rec, win.offset, win.frame, min_score=threshold,
                                  max_results=WINDOW_MAX_RESULTS):
             source = a.recording_id  # the hits' `rec` are sources: recording and speed
             if not any(_same(t, source, a.offset_frames) for t in tracks):
