@@ -30,7 +30,7 @@ from ..errors import IndexMismatchError, LibraryError, LibraryLockedError, NotFo
 from ..models import Recording
 from ..params import FingerprintParams
 from . import tables
-from .segments import Segment, delete_segment, open_segment, segment_paths, write_segment
+from .segments import Segment, delete_segment, expand_ranges, open_segment, segment_paths, write_segment
 
 #: Bumped whenever the on-disk layout changes incompatibly.
 FORMAT_VERSION = 1
@@ -76,21 +76,28 @@ class Snapshot:
         Returns ``(query_index, recording_id, frame)``: the index of the matching query hash, the
         recording it belongs to, and its anchor frame in that recording.
         """
-        parts_q, parts_id, parts_f = [], [], []
+        distinct, inverse = np.unique(hashes, return_inverse=True)  # search each hash once, in order
+        parts_d, parts_id, parts_f = [], [], []
         for view in self.views:
-            qi, pos = view.segment.lookup(hashes)
-            if qi.size == 0 or view.ids.size == 0:
+            di, pos = view.segment.lookup(distinct)
+            if di.size == 0 or view.ids.size == 0:
                 continue
             which = np.searchsorted(view.starts, pos, side="right") - 1
             live = (which >= 0) & (pos < view.ends[np.maximum(which, 0)])
             which = which[live]
-            parts_q.append(qi[live])
+            parts_d.append(di[live])
             parts_id.append(view.ids[which])
             parts_f.append(pos[live] - view.starts[which])
-        if not parts_q:
+        if not parts_d:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
-        return np.concatenate(parts_q), np.concatenate(parts_id), np.concatenate(parts_f)
+        di, rec_id, frame = np.concatenate(parts_d), np.concatenate(parts_id), np.concatenate(parts_f)
+        # back from distinct hashes to every query position holding that hash
+        by_hash = np.argsort(inverse, kind="stable")
+        group_size = np.bincount(inverse, minlength=distinct.size)
+        group_start = np.cumsum(group_size) - group_size
+        hit, slot = expand_ranges(group_start[di], group_size[di])
+        return by_hash[slot], rec_id[hit], frame[hit]
 
 
 class IndexStore:
