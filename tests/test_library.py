@@ -96,6 +96,15 @@ def test_same_bytes_under_another_name_is_a_duplicate(fresh_library: Library, mu
     assert report.duplicates[0].existing.title == "track1"
 
 
+def test_two_copies_in_one_call_add_once(tmp_path: Path, music_dir: Path) -> None:
+    (tmp_path / "in").mkdir()
+    shutil.copy(music_dir / "track0.wav", tmp_path / "in" / "a.wav")
+    shutil.copy(music_dir / "track0.wav", tmp_path / "in" / "b.wav")
+    report = Library(tmp_path / "lib").add([tmp_path / "in"])
+    assert [Path(r.path).name for r in report.added] == ["a.wav"]
+    assert [Path(d.path).name for d in report.duplicates] == ["b.wav"]
+
+
 def test_re_encoded_audio_is_a_duplicate(fresh_library: Library, track_signal, tmp_path: Path) -> None:
     other = write_audio(tmp_path / "same-song.mkv", track_signal(3))
     report = fresh_library.add([other])

@@ -87,7 +87,10 @@ class Library:
                     report.failed.append(FileFailure(result.path, result.reason))
                     notify(result.path, "failed")
                     continue
-                duplicate = self._duplicate_of(result, batch)
+                if any(b.file_sha1 == result.file_sha1 for b in batch):  # a copy within this call:
+                    report.added.extend(self._commit(batch, notify))       # commit so it is found
+                    batch = []
+                duplicate = self._duplicate_of(result)
                 if duplicate is not None:
                     report.duplicates.append(duplicate)
                     notify(result.path, "duplicate")
@@ -121,12 +124,12 @@ class Library:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             yield from pool.map(analyze_file_safe, files, [self.params] * len(files), chunksize=1)
 
-    def _duplicate_of(self, new: NewRecording, batch: list[NewRecording]) -> Duplicate | None:
+    def _duplicate_of(self, new: NewRecording) -> Duplicate | None:
+        """The committed recording ``new`` duplicates, if any (re-encodings of a file added in the
+        same uncommitted batch are not seen)."""
         same_file = self.store.find_by_sha1(new.file_sha1)
         if same_file is not None:
             return Duplicate(new.path, same_file, "same file content")
-        if any(b.file_sha1 == new.file_sha1 for b in batch):
-            return None  # identical bytes twice in one call: the second is caught after commit
         best = self._align(Landmarks(new.hashes, new.frames), max_results=1)
         if best:
             existing = self.store.recording(best[0].recording_id)
