@@ -96,6 +96,17 @@ def test_same_bytes_under_another_name_is_a_duplicate(fresh_library: Library, mu
     assert report.duplicates[0].existing.title == "track1"
 
 
+def test_a_changed_file_is_replaced(tmp_path: Path, track_signal) -> None:
+    path = write_audio(tmp_path / "song.flac", track_signal(0))
+    lib = Library(tmp_path / "lib")
+    lib.add([path])
+    write_audio(path, synth_music(4242, 20.0))  # same name, other music
+    report = lib.add([path])
+    assert len(report.added) == 1 and lib.stats().recordings == 1
+    assert lib.identify(excerpt(track_signal(0), 5.0, 5.0), sample_rate=SR) == []
+    assert lib.identify(excerpt(synth_music(4242, 20.0), 5.0, 5.0), sample_rate=SR)
+
+
 def test_two_copies_in_one_call_add_once(tmp_path: Path, music_dir: Path) -> None:
     (tmp_path / "in").mkdir()
     shutil.copy(music_dir / "track0.wav", tmp_path / "in" / "a.wav")

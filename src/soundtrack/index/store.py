@@ -207,7 +207,8 @@ class IndexStore:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def commit(self, batch: Sequence[NewRecording]) -> list[Recording]:
-        """Write ``batch`` as one new segment and commit it. Call with the write lock held."""
+        """Write ``batch`` as one new segment and commit it, replacing earlier versions of the same
+        files. Call with the write lock held."""
         if not batch:
             return []
         starts = np.cumsum([0] + [rec.n_frames + 1 for rec in batch[:-1]], dtype=np.int64)
@@ -221,6 +222,8 @@ class IndexStore:
             seg_id = conn.execute(
                 insert(tables.segments).values(name=name, n_hashes=int(hashes.size), n_frames=n_frames, nbytes=nbytes)
             ).inserted_primary_key[0]
+            # a file indexed before and changed since is replaced, not listed twice
+            conn.execute(delete(tables.recordings).where(tables.recordings.c.path.in_([r.path for r in batch])))
             ids = []
             for rec, start in zip(batch, starts):
                 ids.append(
