@@ -16,6 +16,7 @@ from .audio import StreamResampler, load_audio
 from .errors import AudioError, UnusableAudioError
 from .export import Soundtrack
 from .fingerprint import Landmarks, fingerprint
+from .fingerprint.hashes import check_params
 from .index.store import IndexStore, NewRecording
 from .ingest import analyze_file_safe, expand_paths
 from .match import MIN_SCORE, Alignment, align
@@ -52,6 +53,7 @@ class Library:
     def __init__(self, path: str | Path | None = None, *, params: FingerprintParams = DEFAULT_PARAMS,
                  min_score: int = MIN_SCORE) -> None:
         self.path = Path(path).expanduser() if path is not None else default_library_path()
+        check_params(params)
         self.params = params
         self.min_score = min_score
         self.store = IndexStore(self.path, params)
@@ -130,9 +132,10 @@ class Library:
         same_file = self.store.find_by_sha1(new.file_sha1)
         if same_file is not None:
             return Duplicate(new.path, same_file, "same file content")
-        best = self._align(Landmarks(new.hashes, new.frames), max_results=1)
+        snapshot = self.store.snapshot()
+        best = align(Landmarks(new.hashes, new.frames), snapshot, min_score=self.min_score, max_results=1)
         if best:
-            existing = self.store.recording(best[0].recording_id)
+            existing = snapshot.recording(best[0].recording_id)
             coverage = best[0].votes / max(1, new.hashes.size)
             if coverage >= DUPLICATE_COVERAGE and abs(existing.duration_s - new.duration_s) <= 0.05 * new.duration_s:
                 return Duplicate(new.path, existing, "same audio")
@@ -157,7 +160,9 @@ class Library:
         if duration_s < MIN_QUERY_S:
             raise UnusableAudioError(name, f"is too short ({duration_s:.2f} s; at least {MIN_QUERY_S:.0f} s is needed)")
         query = fingerprint(samples, self.params, fan_out=self.params.query_fan_out, expand=True)
-        return [self._match(a, len(query)) for a in self._align(query, max_results=max_results)]
+        snapshot = self.store.snapshot()  # one consistent view for the search and the metadata
+        alignments = align(query, snapshot, min_score=self.min_score, max_results=max_results)
+        return [self._match(a, snapshot.recording(a.recording_id), len(query)) for a in alignments]
 
     def _query_samples(self, source: str | Path | np.ndarray, sample_rate: int | None) -> tuple[np.ndarray, str]:
         if isinstance(source, np.ndarray):
@@ -172,13 +177,10 @@ class Library:
             return samples, "<samples>"
         return load_audio(source, self.params.sample_rate), str(source)
 
-    def _align(self, query: Landmarks, *, max_results: int) -> list[Alignment]:
-        return align(query, self.store.snapshot(), min_score=self.min_score, max_results=max_results)
-
-    def _match(self, a: Alignment, n_query: int) -> Match:
+    def _match(self, a: Alignment, recording: Recording, n_query: int) -> Match:
         p = self.params
         return Match(
-            recording=self.store.recording(a.recording_id),
+            recording=recording,
             offset_s=p.frames_to_seconds(a.offset_frames),
             query_start_s=p.frames_to_seconds(a.query_first_frame),
             query_end_s=p.frames_to_seconds(a.query_last_frame) + p.n_fft / p.sample_rate,

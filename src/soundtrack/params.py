@@ -43,13 +43,11 @@ class FingerprintParams:
     #: of recall under dialogue and 5 through a phone while removing few peaks.
     peak_min_onset_db: float = 0.0
     background_half_bins: int = 12
-    #: A peak must be at most this many dB below the loudest bin of the surrounding ±1 s, so the
-    #: reverb tail and noise floor of a quiet passage do not make landmarks.
+    #: A peak must be at most this many dB below the loudest bin of the surrounding
+    #: ±``loudest_half_frames`` frames (±31 = about 1 s), so the reverb tail and noise floor of a
+    #: quiet passage do not make landmarks.
     peak_max_below_loudest_db: float = 45.0
-    #: Frames of ±``density_half_frames`` keep only their ``max_peaks_per_window`` strongest peaks
-    #: (±31 frames = about 1 s): a cap on index size that adapts to loud, busy passages.
-    density_half_frames: int = 31
-    max_peaks_per_window: int = 60
+    loudest_half_frames: int = 31
     #: Each anchor peak is grouped with the ``fan_out`` nearest later peaks at ``min_dt``..``max_dt``
     #: frames (16 ms to 1 s later) and within ±``max_df`` bins (±484 Hz); each pair of those forms
     #: a triplet with the anchor: fan_out 3 → 3 hashes per peak in the index.

@@ -6,7 +6,9 @@ peaks in time are taken, and every pair of them with the anchor forms one triple
 
     hash = f1 << 24 | (fb - f1 + 31) << 18 | (fc - f1 + 31) << 12 | (tb - t1) << 6 | (tc - t1)
 
-(8 + 6 + 6 + 6 + 6 = 32 bits), stored with the anchor's frame ``t1``. A triplet carries far more
+(8 + 6 + 6 + 6 + 6 = 32 bits), stored with the anchor's frame ``t1``. With the default parameters
+the time offsets are divided by ``hash_frame_step`` (2) and bit 5 of each time field says whether
+``b`` is louder than ``a`` (``c`` than ``b``); see :func:`landmarks`. A triplet carries far more
 information than a pair (Wang 2003 used pairs with ~20 useful bits, which in a library of a few
 hours already gives thousands of chance hits per query); the price is that all three peaks must
 survive noise, which the density of peaks makes up for. :func:`pack` and :func:`unpack` are exact
@@ -62,23 +64,26 @@ def check_params(params: FingerprintParams) -> None:
 
 
 def pack(f1: np.ndarray, dfb: np.ndarray, dfc: np.ndarray, dtb: np.ndarray, dtc: np.ndarray) -> np.ndarray:
-    """Pack anchor bin, the two bin differences and the two frame differences into uint32 hashes."""
+    """Pack stored fields into uint32 hashes: anchor bin (8 bits), the two bin offsets as stored
+    (``f - f1 + 31``, divided by ``hash_bin_step``; 6 bits each) and the two time fields as stored
+    (frame offset divided by ``hash_frame_step``, plus a loudness-order bit in bit 5 when
+    ``hash_level_bits``; 6 bits each)."""
     u = np.uint32
     return (
         (np.asarray(f1).astype(u) << u(24))
-        | ((np.asarray(dfb) + _DF_OFFSET).astype(u) << u(18))
-        | ((np.asarray(dfc) + _DF_OFFSET).astype(u) << u(12))
+        | (np.asarray(dfb).astype(u) << u(18))
+        | (np.asarray(dfc).astype(u) << u(12))
         | (np.asarray(dtb).astype(u) << u(6))
         | np.asarray(dtc).astype(u)
     )
 
 
 def unpack(hashes: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Inverse of :func:`pack`: ``(f1, dfb, dfc, dtb, dtc)`` as int32 arrays."""
+    """Inverse of :func:`pack`: the stored fields ``(f1, dfb, dfc, dtb, dtc)`` as int32 arrays."""
     h = np.asarray(hashes, dtype=np.uint32)
     f1 = (h >> 24).astype(np.int32)
-    dfb = ((h >> 18) & _DF_MASK).astype(np.int32) - _DF_OFFSET
-    dfc = ((h >> 12) & _DF_MASK).astype(np.int32) - _DF_OFFSET
+    dfb = ((h >> 18) & _DF_MASK).astype(np.int32)
+    dfc = ((h >> 12) & _DF_MASK).astype(np.int32)
     dtb = ((h >> 6) & _DT_MASK).astype(np.int32)
     dtc = (h & _DT_MASK).astype(np.int32)
     return f1, dfb, dfc, dtb, dtc
@@ -129,13 +134,10 @@ def landmarks(peaks: Peaks, params: FingerprintParams, *, fan_out: int | None = 
 
 
 def _pack_offsets(f1: np.ndarray, fields: list[np.ndarray]) -> np.ndarray:
-    """Pack anchor bin and (possibly coarsened) offsets; loudness-order bits go in bit 5 of the
-    two time fields, which coarse time offsets (at most 31) leave free."""
-    u = np.uint32
-    dfb, dfc, dtb, dtc, order_b, order_c = (np.maximum(v, 0).astype(u) for v in fields)
-    dtb |= order_b << u(5)
-    dtc |= order_c << u(5)
-    return (f1.astype(u) << u(24)) | (dfb << u(18)) | (dfc << u(12)) | (dtb << u(6)) | dtc
+    """:func:`pack` the (possibly coarsened) offsets; loudness-order bits go in bit 5 of the two
+    time fields, which coarse time offsets (at most 31) leave free."""
+    dfb, dfc, dtb, dtc, order_b, order_c = (np.maximum(v, 0) for v in fields)
+    return pack(f1, dfb, dfc, dtb | (order_b << 5), dtc | (order_c << 5))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -59,7 +59,7 @@ class Peaks:
 
 def context_frames(params: FingerprintParams) -> int:
     """Frames of spectrogram needed on each side of a frame to decide its peaks."""
-    return max(params.peak_half_frames, params.background_half_frames, params.density_half_frames)
+    return max(params.peak_half_frames, params.background_half_frames, params.loudest_half_frames)
 
 
 def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
@@ -74,7 +74,7 @@ def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
     background = uniform_filter(
         band, size=(2 * params.background_half_frames + 1, 2 * params.background_half_bins + 1), mode="nearest"
     )
-    loudest = maximum_filter1d(band.max(axis=1), size=2 * params.density_half_frames + 1, mode="nearest")
+    loudest = maximum_filter1d(band.max(axis=1), size=2 * params.loudest_half_frames + 1, mode="nearest")
     same_bin_history = uniform_filter(band, size=(2 * params.background_half_frames + 1, 1), mode="nearest")
     mask = (
         (band == local_max)

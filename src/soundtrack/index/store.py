@@ -69,6 +69,14 @@ class Snapshot:
 
     generation: int
     views: tuple[SegmentView, ...]
+    recordings: dict[int, Recording]
+
+    def recording(self, recording_id: int) -> Recording:
+        """The recording with id ``recording_id``; :class:`NotFoundError` if it is not in the index."""
+        try:
+            return self.recordings[recording_id]
+        except KeyError:
+            raise NotFoundError(f"no recording with id {recording_id}") from None
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All stored landmarks with a hash in ``hashes``.
@@ -113,7 +121,6 @@ class IndexStore:
             raise LibraryError(f"cannot create the library at {directory}: {exc.strerror}") from None
         self.engine = _sqlite_engine(directory / "library.db")
         self._snapshot: Snapshot | None = None
-        self._recordings: dict[int, Recording] = {}
         self._check_or_init_settings()
 
     def close(self) -> None:
@@ -144,16 +151,13 @@ class IndexStore:
         return self._snapshot
 
     def recording(self, recording_id: int) -> Recording:
-        """The recording with id ``recording_id`` (cached per generation)."""
-        self.snapshot()
-        if recording_id not in self._recordings:
-            raise NotFoundError(f"no recording with id {recording_id}")
-        return self._recordings[recording_id]
+        """The recording with id ``recording_id`` in the current snapshot."""
+        return self.snapshot().recording(recording_id)
 
     def recordings(self) -> list[Recording]:
         """All live recordings, by id."""
-        self.snapshot()
-        return [self._recordings[k] for k in sorted(self._recordings)]
+        recordings = self.snapshot().recordings
+        return [recordings[k] for k in sorted(recordings)]
 
     def find_by_path(self, path: str) -> Recording | None:
         return self._find_one(tables.recordings.c.path == path)
@@ -305,7 +309,11 @@ class IndexStore:
                 f"the library at {self.directory} has format version {have.get('format_version')}, "
                 f"this soundtrack reads version {FORMAT_VERSION}: re-create it with `soundtrack add`"
             )
-        if FingerprintParams.from_json(have["params"]) != self.params:
+        try:
+            same_params = FingerprintParams.from_json(have["params"]) == self.params
+        except (TypeError, ValueError):  # written by a version with other parameter names
+            same_params = False
+        if not same_params:
             raise IndexMismatchError(
                 f"the library at {self.directory} was built with other fingerprint parameters; "
                 "open it with its own parameters or build a new library"
@@ -327,8 +335,7 @@ class IndexStore:
                 ends=np.array([row["start_frame"] + row["n_frames"] + 1 for row in mine], dtype=np.int64),
                 ids=np.array([row["id"] for row in mine], dtype=np.int64),
             ))
-        self._recordings = {row["id"]: _recording(row) for row in rows}
-        return Snapshot(generation, tuple(views))
+        return Snapshot(generation, tuple(views), {row["id"]: _recording(row) for row in rows})
 
     def _find_one(self, condition) -> Recording | None:  # noqa: ANN001 - SQLAlchemy expression
         with self.engine.connect() as conn:
