@@ -2,7 +2,8 @@
 
 Usage, from the repository root::
 
-    PYTHONPATH=src python -m benchmarks.identify_bench [--quick] [--speed] [--reindex]
+    PYTHONPATH=src python -m benchmarks.identify_bench [--quick] [--speed] [--compare-plain] [--reindex]
+        [--max-speed-change X]
         [--cache DIR] [--json out.json] [--seed N]
 
 Steps: build the corpus (``benchmarks.corpus``) and clip sets
@@ -261,11 +262,13 @@ class Outcome:
     error: str | None = None
 
 
-def identify_one(lib: object, path: str) -> Outcome:
-    """Identify ``path`` with ``lib``, timing the call (wall seconds, decode included)."""
+def identify_one(lib: object, path: str, max_speed_change: float | None = None) -> Outcome:
+    """Identify ``path`` with ``lib``, timing the call (wall seconds, decode included);
+    ``max_speed_change`` None is the library's default."""
+    kwargs = {} if max_speed_change is None else {"max_speed_change": max_speed_change}
     started = time.perf_counter()
     try:
-        matches = lib.identify(path)  # type: ignore[attr-defined]
+        matches = lib.identify(path, **kwargs)  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001 - an engine error is a failed clip, not a crash
         return Outcome(latency_s=time.perf_counter() - started,
                        error=f"{type(exc).__name__}: {exc}")
@@ -279,15 +282,15 @@ def identify_one(lib: object, path: str) -> Outcome:
                    speed=float(getattr(m, "speed", 1.0)), latency_s=latency)
 
 
-def identify_all(lib: object, entries: Sequence[dict], log: Callable[[str], None]
-                 ) -> list[Outcome]:
+def identify_all(lib: object, entries: Sequence[dict], log: Callable[[str], None],
+                 max_speed_change: float | None = None) -> list[Outcome]:
     """Identify every clip after ``WARMUP_CALLS`` untimed calls; progress every 10 %."""
     for entry in entries[:WARMUP_CALLS]:
-        identify_one(lib, entry["path"])
+        identify_one(lib, entry["path"], max_speed_change)
     outcomes, step = [], max(1, len(entries) // 10)
     started = time.perf_counter()
     for i, entry in enumerate(entries, 1):
-        outcomes.append(identify_one(lib, entry["path"]))
+        outcomes.append(identify_one(lib, entry["path"], max_speed_change))
         if i % step == 0 or i == len(entries):
             log(f"  identified {i}/{len(entries)} clips ({time.perf_counter() - started:.0f} s)")
     return outcomes
@@ -518,9 +521,33 @@ def print_report(result: dict) -> None:
     console.print(f"peak RSS: identifying {mem['identify_peak_rss_mb']:.0f} MB{setup}, "
                   f"indexing {_fmt(mem['index_peak_rss_mb'], '.0f')} MB, "
                   f"largest child process {mem['children_peak_rss_mb']:.0f} MB")
+    if result.get("speed_search_off"):
+        _print_before_after(console, result)
     for row in result["bad_inputs"]:
         said = (row["error"] or f"{row['n_matches']} matches, no error").replace(row["path"], "…")
         console.print(f"bad input {Path(row['path']).name}: {said}")
+
+
+def _print_before_after(console: object, result: dict) -> None:
+    """Unchanged-audio sets with the speed search off (before) and on (after), same run."""
+    from rich.table import Table
+
+    off = {(r["condition"], r["duration_s"]): r for r in result["speed_search_off"]["sets"]}
+    table = Table(title="Unchanged audio: speed search off → on (same run)")
+    for col in ("set", "n", "top-1 / FP % off", "on", "med ms off", "on"):
+        table.add_column(col, justify="left" if col == "set" else "right")
+    for r in result["sets"]:
+        before = off.get((r["condition"], r["duration_s"]))
+        if before is None:
+            continue
+        field = "top1_pct" if r["expected"] else "fp_pct"
+        table.add_row(f"{r['condition']} {r['duration_s']:g}s", str(r["n"]), _fmt(before[field]), _fmt(r[field]),
+                      _fmt(before["latency_ms_median"], ".0f"), _fmt(r["latency_ms_median"], ".0f"))
+    console.print(table)  # type: ignore[attr-defined]
+    lat_off, lat_on = result["speed_search_off"]["latency_off"], result["speed_search_off"]["latency_on"]
+    console.print(f"unchanged-audio latency, search off: median {_fmt(lat_off['median_ms'], '.0f')} ms, "  # type: ignore[attr-defined]
+                  f"p95 {_fmt(lat_off['p95_ms'], '.0f')} ms; on: median {_fmt(lat_on['median_ms'], '.0f')} ms, "
+                  f"p95 {_fmt(lat_on['p95_ms'], '.0f')} ms")
 
 
 # --------------------------------------------------------------------------
@@ -559,12 +586,25 @@ def run(args: argparse.Namespace) -> dict:
     entries = make_sets(corpus, cache, args, log)
     build = ensure_library(corpus, cache, args.reindex, log)
     rss_reset = reset_peak_rss()
+    speed_names = {c.name for c in clipsets.SPEED_CONDITIONS}
+    unchanged = [i for i, e in enumerate(entries) if e["condition"] not in speed_names]
     with Library(cache / "library") as lib:
         log(f"identifying {len(entries)} clips ...")
-        outs = identify_all(lib, entries, log)
+        outs = identify_all(lib, entries, log, args.max_speed_change)
+        plain_outs = []
+        if args.compare_plain:
+            log(f"identifying the {len(unchanged)} unchanged-audio clips again with the speed search off ...")
+            plain_outs = identify_all(lib, [entries[i] for i in unchanged], log, 0.0)
         bad = bad_input_checks(lib, corpus.corrupt)
     verdicts = [score(e, o) for e, o in zip(entries, outs, strict=True)]
     rows = summarize(entries, outs, verdicts)
+    plain = None
+    if plain_outs:
+        plain_entries = [entries[i] for i in unchanged]
+        plain_verdicts = [score(e, o) for e, o in zip(plain_entries, plain_outs, strict=True)]
+        plain = {"sets": summarize(plain_entries, plain_outs, plain_verdicts),
+                 "latency_off": latency_summary(plain_outs),
+                 "latency_on": latency_summary([outs[i] for i in unchanged])}
     return {
         "commit": git_commit(Path(__file__).resolve().parent.parent),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -580,6 +620,7 @@ def run(args: argparse.Namespace) -> dict:
                    "children_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
                    "index_peak_rss_mb": build.get("peak_rss_mb")},
         "bad_inputs": bad,
+        "speed_search_off": plain,
         "clips": [clip_record(e, o, v) for e, o, v in zip(entries, outs, verdicts, strict=True)],
     }
 
@@ -591,6 +632,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help=f"{clipsets.QUICK_PER_SET} clips per set instead of {clipsets.PER_SET}")
     ap.add_argument("--speed", action="store_true", help="also run the speed/tempo/pitch sets")
     ap.add_argument("--reindex", action="store_true", help="rebuild the library")
+    ap.add_argument("--max-speed-change", type=float, default=None,
+                    help="identify's speed/tempo/pitch search range (default: the library's default)")
+    ap.add_argument("--compare-plain", action="store_true",
+                    help="also identify the unchanged-audio clips with the speed search off (before/after)")
     ap.add_argument("--cache", type=Path, default=None,
                     help="cache dir (default: $SOUNDTRACK_BENCH_CACHE or ~/.cache/soundtrack-bench)")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")

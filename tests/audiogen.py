@@ -10,27 +10,29 @@ import numpy as np
 SR = 22050
 
 
-def synth_music(seed: int, duration_s: float, sr: int = SR) -> np.ndarray:
+def synth_music(seed: int, duration_s: float, sr: int = SR, *, tempo: float = 1.0) -> np.ndarray:
     """A few seconds of "music": notes with harmonics, random melody and chords, and drum hits.
 
-    Each seed gives a different piece. Mono float32 in [-1, 1] at ``sr`` Hz.
+    Each seed gives a different piece. ``tempo`` plays the same piece that many times faster with
+    its pitch kept (notes start and end earlier; their sound is unchanged). Mono float32 in [-1, 1]
+    at ``sr`` Hz.
     """
     rng = np.random.default_rng(seed)
     n = int(duration_s * sr)
     y = np.zeros(n, dtype=np.float64)
-    t_note = 0.0
-    while t_note < duration_s:
+    t_note = 0.0  # in the piece's own time; the output places it at t_note / tempo
+    while t_note / tempo < duration_s:
         dur = float(rng.choice([0.125, 0.25, 0.25, 0.5, 0.75]))
         for _voice in range(int(rng.integers(1, 4))):
             midi = int(rng.integers(45, 84))
             freq = 440.0 * 2 ** ((midi - 69) / 12)
-            start, stop = int(t_note * sr), min(n, int((t_note + dur) * sr))
+            start, stop = int(t_note / tempo * sr), min(n, int((t_note + dur) / tempo * sr))
             t = np.arange(stop - start) / sr
             env = np.exp(-t * rng.uniform(2, 8)) * np.minimum(1, t * 200)
             tone = sum(np.sin(2 * np.pi * freq * h * t + rng.uniform(0, 6.28)) / h for h in (1, 2, 3, 4))
             y[start:stop] += 0.2 * env * tone
         if rng.random() < 0.5:
-            start = int(t_note * sr)
+            start = int(t_note / tempo * sr)
             length = min(n - start, int(0.05 * sr))
             hit = rng.standard_normal(length) * np.exp(-np.arange(length) / (0.01 * sr))
             y[start : start + hit.size] += 0.3 * hit

@@ -20,7 +20,7 @@ from . import __version__
 from .errors import SoundtrackError
 from .export import Soundtrack, timecode
 from .ingest import expand_paths
-from .library import LIBRARY_ENV, Library
+from .library import DEFAULT_MAX_SPEED_CHANGE, LIBRARY_ENV, MAX_SPEED_CHANGE_LIMIT, Library
 from .models import Match
 
 app = typer.Typer(
@@ -103,6 +103,10 @@ def identify(
     library: LibraryOption = None,
     as_json: JsonFlag = False,
     max_results: Annotated[int, typer.Option(min=1, help="Matches to report per clip.")] = 3,
+    max_speed_change: Annotated[float, typer.Option(
+        min=0, max=MAX_SPEED_CHANGE_LIMIT,
+        help="Also find songs played this much (relative) faster/slower, tempo-stretched or "
+             "pitch-shifted, when nothing matches as is (0 turns it off).")] = DEFAULT_MAX_SPEED_CHANGE,
 ) -> None:
     """Say which recording each clip comes from, and where in it."""
     failed = False
@@ -113,7 +117,7 @@ def identify(
         raise _fail(exc) from None
     for clip in clips:
         try:
-            matches = lib.identify(clip, max_results=max_results)
+            matches = lib.identify(clip, max_results=max_results, max_speed_change=max_speed_change)
             results.append({"clip": str(clip), "matched": bool(matches), "matches": [m.to_dict() for m in matches]})
             if not as_json:
                 _print_matches(str(clip), matches)
@@ -134,11 +138,16 @@ def _print_matches(clip: str, matches: list[Match]) -> None:
         out.print(f"{clip}: [yellow]no match[/]")
         return
     table = Table(title=clip, title_justify="left")
-    for col in ("id", "title", "artist", "at (s)", "score", "confidence"):
-        table.add_column(col, justify="right" if col in ("id", "at (s)", "score", "confidence") else "left")
+    changed = any(m.change != "none" for m in matches)
+    columns = ["id", "title", "artist", "at (s)", "score", "confidence"] + (["speed", "pitch"] if changed else [])
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("title", "artist") else "right")
     for m in matches:
-        table.add_row(str(m.recording.id), m.recording.title, m.recording.artist or "",
-                      f"{m.offset_s:.2f}", str(m.score), f"{m.confidence:.2f}")
+        row = [str(m.recording.id), m.recording.title, m.recording.artist or "",
+               f"{m.offset_s:.2f}", str(m.score), f"{m.confidence:.2f}"]
+        if changed:
+            row += [f"{m.speed:.3f}", f"{m.pitch:.3f}"]
+        table.add_row(*row)
     out.print(table)
 
 

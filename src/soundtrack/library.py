@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from . import warp
 from .audio import StreamResampler, load_audio
 from .errors import AudioError, UnusableAudioError
 from .export import Soundtrack
@@ -19,12 +21,15 @@ from .fingerprint import Landmarks, fingerprint
 from .fingerprint.hashes import check_params
 from .index.store import IndexStore, NewRecording
 from .ingest import analyze_file_safe, expand_paths
-from .match import MIN_SCORE, Alignment, align
+from .match import MIN_SCORE, Alignment, Hits, align, align_hits
 from .models import AddReport, Duplicate, FileFailure, LibraryStats, Match, Recording
 from .params import DEFAULT_PARAMS, FingerprintParams
 
 #: Environment variable naming the library directory when none is given.
 LIBRARY_ENV = "SOUNDTRACK_LIBRARY"
+#: How far (relative) ``identify`` searches speed, tempo and pitch changes by default, and at most.
+DEFAULT_MAX_SPEED_CHANGE = 0.10
+MAX_SPEED_CHANGE_LIMIT = 0.25
 #: Shortest query worth matching (seconds).
 MIN_QUERY_S = 1.0
 #: Files are committed in batches of at most this many (a killed `add` loses at most one batch).
@@ -150,19 +155,32 @@ class Library:
     # -- identifying -----------------------------------------------------------------------
 
     def identify(self, source: str | Path | np.ndarray, *, sample_rate: int | None = None,
-                 max_results: int = 5) -> list[Match]:
+                 max_results: int = 5, max_speed_change: float = DEFAULT_MAX_SPEED_CHANGE) -> list[Match]:
         """Recordings heard in ``source`` (a media file, or mono samples at ``sample_rate`` Hz).
 
-        Returns matches strongest first; an empty list when nothing in the library matches.
+        Returns matches strongest first; an empty list when nothing in the library matches. When
+        the plain search finds nothing, recordings played up to ``max_speed_change`` (relative)
+        faster or slower, tempo-stretched or pitch-shifted are searched too (see
+        :mod:`soundtrack.warp`; 0 turns that off); ``Match.speed``/``Match.pitch`` say how.
         """
+        if not 0 <= max_speed_change <= MAX_SPEED_CHANGE_LIMIT:
+            raise ValueError(f"max_speed_change must be within 0..{MAX_SPEED_CHANGE_LIMIT}, got {max_speed_change}")
         samples, name = self._query_samples(source, sample_rate)
         duration_s = samples.size / self.params.sample_rate
         if duration_s < MIN_QUERY_S:
             raise UnusableAudioError(name, f"is too short ({duration_s:.2f} s; at least {MIN_QUERY_S:.0f} s is needed)")
         query = fingerprint(samples, self.params, fan_out=self.params.query_fan_out, expand=True)
         snapshot = self.store.snapshot()  # one consistent view for the search and the metadata
-        alignments = align(query, snapshot, min_score=self.min_score, max_results=max_results)
-        return [self._match(a, snapshot.recording(a.recording_id), len(query)) for a in alignments]
+        hits = Hits.of(query, snapshot)
+        alignments = align_hits(hits, min_score=self.min_score, max_results=max_results)
+        if alignments or max_speed_change == 0:
+            matches = [self._match(a, snapshot.recording(a.recording_id), len(query)) for a in alignments]
+            if max_speed_change > 0:
+                matches = [self._with_time_scale(m, a, hits, max_speed_change) for m, a in zip(matches, alignments)]
+            return matches
+        warped = warp.search(samples, snapshot, self.params, max_change=max_speed_change,
+                             min_score=self.min_score, max_results=max_results)
+        return [self._warped_match(a, snapshot.recording(a.recording_id), len(query)) for a in warped]
 
     def _query_samples(self, source: str | Path | np.ndarray, sample_rate: int | None) -> tuple[np.ndarray, str]:
         if isinstance(source, np.ndarray):
@@ -187,6 +205,30 @@ class Library:
             score=a.score,
             coverage=a.votes / max(1, n_query),
             confidence=1.0 - 2.0 ** (-a.score / a.threshold),
+        )
+
+    def _with_time_scale(self, m: Match, a: Alignment, hits: Hits, max_change: float) -> Match:
+        """``m`` with its speed (a tempo change) fitted, when that lines up clearly more landmarks."""
+        q, r = hits.of_recording(a.recording_id)
+        fit = warp.time_scale(q, r, a.offset_frames, a.score, max_change)
+        if fit is None:
+            return m
+        slope, offset, score = fit
+        return dataclasses.replace(m, offset_s=self.params.frames_to_seconds(offset), speed=slope, score=score,
+                                   confidence=1.0 - 2.0 ** (-score / a.threshold))
+
+    def _warped_match(self, a: warp.WarpedAlignment, recording: Recording, n_query: int) -> Match:
+        p = self.params
+        return Match(
+            recording=recording,
+            offset_s=p.frames_to_seconds(a.offset_frames),
+            query_start_s=p.frames_to_seconds(a.query_first_frame),
+            query_end_s=p.frames_to_seconds(a.query_last_frame) + p.n_fft / p.sample_rate,
+            score=a.score,
+            coverage=a.votes / max(1, n_query),
+            confidence=1.0 - 2.0 ** (-a.score / a.threshold),
+            speed=a.speed,
+            pitch=a.pitch,
         )
 
     # -- scanning --------------------------------------------------------------------------

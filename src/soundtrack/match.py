@@ -50,20 +50,45 @@ def acceptance_threshold(hits: int, min_score: int = MIN_SCORE) -> int:
     return max(min_score, math.ceil(chance))
 
 
+@dataclass(frozen=True)
+class Hits:
+    """Index hits of a query's landmarks: per hit, the query's anchor frame, and the recording and
+    anchor frame of the stored landmark with the same hash."""
+
+    q_frame: np.ndarray  # int64
+    rec_id: np.ndarray  # int64
+    ref_frame: np.ndarray  # int64
+
+    @staticmethod
+    def of(query: Landmarks, snapshot: Snapshot) -> Hits:
+        """Look ``query`` up in the index."""
+        if len(query) == 0:
+            empty = np.zeros(0, np.int64)
+            return Hits(empty, empty, empty)
+        qi, rec_id, ref_frame = snapshot.lookup(query.hash)
+        return Hits(query.frame[qi].astype(np.int64), rec_id, ref_frame)
+
+    def of_recording(self, recording_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(query frames, recording frames) of the hits in one recording."""
+        mine = self.rec_id == recording_id
+        return self.q_frame[mine], self.ref_frame[mine]
+
+
 def align(query: Landmarks, snapshot: Snapshot, *, min_score: int = MIN_SCORE, max_results: int = 5) -> list[Alignment]:
     """Best alignments of ``query`` against the index, strongest first, one per recording.
 
     A match needs :func:`acceptance_threshold` of the query's hits, at least ``min_score``.
     """
-    if len(query) == 0:
+    return align_hits(Hits.of(query, snapshot), min_score=min_score, max_results=max_results)
+
+
+def align_hits(hits: Hits, *, min_score: int = MIN_SCORE, max_results: int = 5) -> list[Alignment]:
+    """:func:`align` on hits already looked up."""
+    if hits.q_frame.size == 0:
         return []
-    qi, rec_id, ref_frame = snapshot.lookup(query.hash)
-    if qi.size == 0:
-        return []
-    q_frame = query.frame[qi].astype(np.int64)
-    offset = ref_frame - q_frame
-    threshold = acceptance_threshold(int(qi.size), min_score)
-    return best_alignments(rec_id, offset, q_frame, min_score=threshold, max_results=max_results)
+    threshold = acceptance_threshold(int(hits.q_frame.size), min_score)
+    return best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame, min_score=threshold,
+                           max_results=max_results)
 
 
 def best_alignments(

@@ -29,6 +29,10 @@ class Recording:
         return dataclasses.asdict(self)
 
 
+#: Speed or pitch factors this close to each other (or to 1) are reported as equal (relative).
+UNCHANGED_TOLERANCE = 0.006
+
+
 @dataclass(frozen=True)
 class Match:
     """One recording heard in a query.
@@ -38,6 +42,11 @@ class Match:
     query whose landmarks matched. ``score`` counts landmarks that agree on the alignment;
     ``coverage`` is the share of the query's landmarks that do; ``confidence`` in [0, 1] grows
     with the score relative to the library's acceptance threshold.
+
+    ``speed`` is the time scale (recording seconds per query second: 1.0417 for a PAL transfer,
+    1.08 for a song sped up 8 % with its pitch kept) and ``pitch`` the frequency ratio (query Hz per
+    recording Hz: 1.0595 for one semitone up). A plain speed change has both equal, a tempo change
+    ``pitch == 1``, a pitch shift ``speed == 1``; both are 1 for unchanged audio.
     """
 
     recording: Recording
@@ -48,6 +57,19 @@ class Match:
     coverage: float
     confidence: float
     speed: float = 1.0
+    pitch: float = 1.0
+
+    @property
+    def change(self) -> str:
+        """How the query was changed: "none", "speed", "tempo", "pitch" or "speed+pitch" (factors
+        within :data:`UNCHANGED_TOLERANCE` of each other or of 1 count as equal)."""
+        speed_changed = abs(self.speed - 1) > UNCHANGED_TOLERANCE
+        pitch_changed = abs(self.pitch - 1) > UNCHANGED_TOLERANCE
+        if not speed_changed and not pitch_changed:
+            return "none"
+        if speed_changed and pitch_changed:
+            return "speed" if abs(self.speed / self.pitch - 1) <= UNCHANGED_TOLERANCE else "speed+pitch"
+        return "tempo" if speed_changed else "pitch"
 
     @property
     def recording_start_s(self) -> float:
@@ -77,6 +99,8 @@ class Match:
             "coverage": round(self.coverage, 4),
             "confidence": round(self.confidence, 4),
             "speed": round(self.speed, 5),
+            "pitch": round(self.pitch, 5),
+            "change": self.change,
         }
 
 
