@@ -60,11 +60,13 @@ def recording(rid: int, **tags: object) -> Recording:
     return Recording(id=rid, **fields)
 
 
-def scan_result(*spans: tuple[int, float, float], duration_s: float = 1500.0,
-                path: str = "/tv/s01e01.mkv") -> Soundtrack:
+def scan_result(*spans: tuple[int, float, float], duration_s: float = 1500.0, path: str = "/tv/s01e01.mkv",
+                library: FakeLibrary | None = None) -> Soundtrack:
     """A scan of an episode: one cue per (recording id, episode start s, episode end s), 5 s into the
-    recording, numbered and with overlaps as :meth:`Library.scan` gives them."""
-    cues = [Cue(number=i, recording=recording(rid), episode_start_s=start, episode_end_s=end,
+    recording, numbered and with overlaps as :meth:`Library.scan` gives them. The recordings are
+    ``library``'s, or made by :func:`recording`."""
+    known = {r.id: r for r in library.recordings()} if library else {}
+    cues = [Cue(number=i, recording=known.get(rid) or recording(rid), episode_start_s=start, episode_end_s=end,
                 recording_start_s=5.0, recording_end_s=5.0 + end - start, score=30, confidence=0.9, coverage=0.5)
             for i, (rid, start, end) in enumerate(sorted(spans, key=lambda s: s[1]), start=1)]
     for a in cues:
