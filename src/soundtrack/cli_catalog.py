@@ -148,15 +148,15 @@ def _scan_into(cat: Catalog, episode_id: int, media: Path, library: Path | None)
         if not lib.recordings():
             err.print(f"[yellow]warning:[/] the library at {lib_path} is empty: add music with `soundtrack add`")
         err.print(f"scanning {media} …")
-        soundtrack = lib.scan(media)
-    png: Path | None = lib_path / "timelines" / f"episode-{episode_id}.png"
+        soundtrack = lib.scan(media.resolve())
+    png = lib_path / "timelines" / f"episode-{episode_id}.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
     try:
-        png.parent.mkdir(parents=True, exist_ok=True)
-        soundtrack.plot(png)
+        timeline: str | None = str(soundtrack.plot(png))
     except ImportError as exc:  # matplotlib is optional
         err.print(f"[yellow]warning:[/] no timeline picture ({exc})")
-        png = None
-    return cat.import_scan(episode_id, soundtrack, timeline_png=str(png) if png else None)
+        timeline = None
+    return cat.import_scan(episode_id, soundtrack, timeline_png=timeline)
 
 
 @episode_app.command("show")

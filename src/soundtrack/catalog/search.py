@@ -29,8 +29,8 @@ MAX_QUERY = 200
 class _Source:
     """How to find one kind of hit: a count, a query of rows ordered by ``sort``, a row → hit."""
 
-    count: Select[Any]
-    rows: Select[Any]
+    count: Select  # type: ignore[type-arg]
+    rows: Select  # type: ignore[type-arg]
     hit: Callable[[Any], SearchHit]
 
 
