@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
+from . import __version__, cli_catalog
 from .errors import SoundtrackError
 from .export import Soundtrack, timecode
 from .ingest import expand_paths
@@ -284,6 +284,9 @@ def stats(library: LibraryOption = None, as_json: JsonFlag = False) -> None:
 def version() -> None:
     """Print the version."""
     print(__version__)
+
+
+cli_catalog.register(app)  # show, episode, cue, lyrics, export, token
 
 
 def main() -> None:
