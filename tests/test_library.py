@@ -132,6 +132,18 @@ def test_remove(fresh_library: Library, track_signal) -> None:
         fresh_library.recording(victim.id)
 
 
+def test_a_removed_recordings_id_is_never_reused(tmp_path: Path, track_signal) -> None:
+    with Library(tmp_path / "lib") as lib:
+        for i in (0, 1):
+            write_audio(tmp_path / f"song{i}.wav", track_signal(i))
+            lib.add([tmp_path / f"song{i}.wav"])
+        newest = max(r.id for r in lib.recordings())
+        lib.remove(newest)
+        write_audio(tmp_path / "song2.wav", track_signal(2))
+        (added,) = lib.add([tmp_path / "song2.wav"]).added
+        assert added.id > newest
+
+
 def test_bad_files_are_reported_and_the_batch_goes_on(fresh_library: Library, tmp_path: Path) -> None:
     (tmp_path / "empty.mp3").write_bytes(b"")
     (tmp_path / "corrupt.ogg").write_bytes(b"OggS" + bytes(range(256)) * 20)

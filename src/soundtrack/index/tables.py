@@ -49,4 +49,7 @@ recordings = Table(
     Column("musicbrainz_release_id", String(36)),
     Column("musicbrainz_artist_id", String(36)),
     Column("added_at", Float, nullable=False),
+    # ids are never reused: the catalog's cues refer to recordings by id, so a removed recording's
+    # id must not come back as another song's (libraries created before this keep SQLite's reuse)
+    sqlite_autoincrement=True,
 )
