@@ -532,16 +532,17 @@ def _print_before_after(console: object, result: dict) -> None:
     """Unchanged-audio sets with the speed search off (before) and on (after), same run."""
     from rich.table import Table
 
-    off = {(r["condition"], r["duration_s"]): r for r in result["speed_search_off"]["sets"]}
+    off = {(r["condition"], r["duration_s"], r["expected"]): r for r in result["speed_search_off"]["sets"]}
     table = Table(title="Unchanged audio: speed search off → on (same run)")
     for col in ("set", "n", "top-1 / FP % off", "on", "med ms off", "on"):
         table.add_column(col, justify="left" if col == "set" else "right")
     for r in result["sets"]:
-        before = off.get((r["condition"], r["duration_s"]))
+        before = off.get((r["condition"], r["duration_s"], r["expected"]))
         if before is None:
             continue
         field = "top1_pct" if r["expected"] else "fp_pct"
-        table.add_row(f"{r['condition']} {r['duration_s']:g}s", str(r["n"]), _fmt(before[field]), _fmt(r[field]),
+        kind = "" if r["expected"] else " (unindexed)"
+        table.add_row(f"{r['condition']} {r['duration_s']:g}s{kind}", str(r["n"]), _fmt(before[field]), _fmt(r[field]),
                       _fmt(before["latency_ms_median"], ".0f"), _fmt(r["latency_ms_median"], ".0f"))
     console.print(table)  # type: ignore[attr-defined]
     lat_off, lat_on = result["speed_search_off"]["latency_off"], result["speed_search_off"]["latency_on"]
@@ -647,10 +648,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """CLI entry point."""
     args = parse_args(argv)
     result = run(args)
-    print_report(result)
-    if args.json:
+    if args.json:  # before the report, so a printing problem cannot lose a long run
         args.json.write_text(json.dumps(result, indent=1))
         print(f"results written to {args.json}", file=sys.stderr)
+    print_report(result)
 
 
 if __name__ == "__main__":
