@@ -97,10 +97,10 @@ def create_app_from_env() -> FastAPI:
 
 
 class _server_lock:
-    """An exclusive ``flock`` on ``<library>/server.lock`` while the block runs."""
+    """An exclusive ``flock`` on ``<server_dir>/start.lock`` while the block runs."""
 
     def __init__(self, settings: ServerSettings) -> None:
-        self.path = settings.library_path / "server.lock"
+        self.path = settings.server_dir / "start.lock"
 
     def __enter__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

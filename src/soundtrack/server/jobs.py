@@ -32,7 +32,6 @@ class ScanJobs:
 
     def __init__(self, jobs_dir: Path, library_path: Path, database_url: str | None, *, workers: int = 1) -> None:
         self.dir = jobs_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.library_path = library_path
         self.database_url = database_url
         self.workers = workers
@@ -44,6 +43,7 @@ class ScanJobs:
         """Queue a scan of ``media`` (deleted afterwards when ``uploaded``); results are imported into
         ``episode_id`` when given. Returns the job's state."""
         job_id = uuid.uuid4().hex[:16]
+        self.dir.mkdir(parents=True, exist_ok=True)
         state = {"id": job_id, "state": "queued", "name": name or media.name, "episode_id": episode_id,
                  "created_at": time.time(), "started_at": None, "finished_at": None,
                  "done_s": 0.0, "duration_s": None, "speed": None, "error": None, "cues": None,
@@ -147,7 +147,7 @@ def _import(library: Any, soundtrack: Any, episode_id: int, png: Path, database_
         png = None
     catalog = Catalog(database_url, library_path=library.path)
     catalog.sync_recordings(library)
-    catalog.import_scan(episode_id, soundtrack, timeline_png=png)
+    catalog.import_scan(episode_id, soundtrack, timeline_png=None if png is None else str(png))
 
 
 class _slot:

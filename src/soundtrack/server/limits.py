@@ -46,24 +46,31 @@ class BodyLimit:
             await _too_large(send, what, rule[2])
             return
         received = 0
-        started = False
+        exceeded = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            # the app may have turned BodyTooLarge into an answer of its own (FastAPI: 400): replace it
             nonlocal started
+            if exceeded:
+                if not started:
+                    started = True
+                    await _too_large(send, what, rule[2])
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except BodyTooLarge:
             if not started:
                 await _too_large(send, what, rule[2])

@@ -57,6 +57,7 @@ async def create_scan(request: Request, catalog: Cat) -> dict[str, Any]:
                 raise ApiError(422, "file_required", "send the episode as the multipart field 'file'")
             episode_id = _episode_id(form.get("episode_id"), catalog)
             name = Path(upload.filename or "episode").name
+            jobs.dir.mkdir(parents=True, exist_ok=True)
             dest = jobs.dir / f"upload-{uuid.uuid4().hex[:12]}{Path(name).suffix[:10]}"
             await run_in_threadpool(move_upload, upload, dest, max_bytes=settings.max_scan_upload_bytes,
                                     what="episode file")

@@ -60,9 +60,14 @@ class ServerSettings:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be at least 1")
 
     @property
+    def server_dir(self) -> Path:
+        """The server's own files: ``data_dir``, by default ``<library>/server``."""
+        return self.data_dir or self.library_path / "server"
+
+    @property
     def jobs_dir(self) -> Path:
         """Where scan jobs keep their state and uploaded files."""
-        return (self.data_dir or self.library_path / "server") / "scans"
+        return self.server_dir / "scans"
 
     @property
     def max_upload_bytes(self) -> int:
