@@ -81,14 +81,15 @@ function showMatch(result, answer, stoppedAt) {
   const m = answer.match;
   const lyric = h("p", {class: "lyric", id: "lyric-line", "aria-live": "off"});
   const next = h("p", {class: "lyric-next", id: "lyric-next"});
-  result.replaceChildren(
+  result.replaceChildren(...[
     h("p", {class: "match-title", id: "match-title"}, h("a", {href: `#/recordings/${m.recording_id}`}, m.title)),
     h("p", {class: "match-artist", id: "match-artist"}, [m.artist, m.album].filter(Boolean).join(" · ") || "Unknown artist"),
     h("p", {class: "muted"}, `At ${clock(answer.position_s)} in the song · confidence ${Math.round(m.confidence * 100)} %`),
     answer.lyric || answer.lyrics_ahead.length ? [lyric, next] : null,
     answer.appearances.length
       ? [h("h3", {}, "Scenes with this song"), appearancesList(answer.appearances)]
-      : h("p", {class: "muted"}, "Not in any episode of the catalog yet."));
+      : h("p", {class: "muted"}, "Not in any episode of the catalog yet."),
+  ].flat().filter(Boolean));
   result.hidden = false;
   const lines = [answer.lyric, ...answer.lyrics_ahead].filter(Boolean);
   if (!lines.length) return null;
