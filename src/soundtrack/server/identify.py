@@ -42,18 +42,20 @@ def identify(
     limit, 422 for a clip too long, too short, silent or unreadable.
     """
     started = time.perf_counter()
-    sr = library.params.sample_rate
-    with saved_upload(clip, max_bytes=settings.max_upload_bytes) as path:
-        samples = decode_clip(path, sr, max_clip_s=settings.max_clip_s)
-    duration_s = samples.size / sr
-    if duration_s < MIN_QUERY_S:
-        raise ApiError(422, "clip_too_short",
-                       f"the clip is too short: {duration_s:.1f} s; at least {MIN_QUERY_S:g} s is needed")
-    if float(np.abs(samples).max()) < SILENCE_PEAK:
-        raise ApiError(422, "clip_silent", "the clip is silent: is the microphone muted?")
-    with request.app.state.identify_slots:  # CPU-bound: no more at once than the settings allow
+    # the work is CPU-bound: no more requests at once than the settings allow, the others wait in
+    # line (decoding included, so that a queue of requests does not share the cores thinly)
+    with request.app.state.identify_slots:
+        sr = library.params.sample_rate
+        with saved_upload(clip, max_bytes=settings.max_upload_bytes) as path:
+            samples = decode_clip(path, sr, max_clip_s=settings.max_clip_s)
+        duration_s = samples.size / sr
+        if duration_s < MIN_QUERY_S:
+            raise ApiError(422, "clip_too_short",
+                           f"the clip is too short: {duration_s:.1f} s; at least {MIN_QUERY_S:g} s is needed")
+        if float(np.abs(samples).max()) < SILENCE_PEAK:
+            raise ApiError(422, "clip_silent", "the clip is silent: is the microphone muted?")
         matches = library.identify(samples, sample_rate=sr, max_results=3)
-    body = describe(matches, catalog, duration_s)
+        body = describe(matches, catalog, duration_s)
     body["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return body
 
