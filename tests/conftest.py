@@ -14,6 +14,8 @@ from audiogen import SR, synth_music, write_audio  # noqa: E402
 
 from soundtrack import Library  # noqa: E402
 
+pytest_plugins = ["catalog_fixtures"]  # catalog, database_url: SQLite and PostgreSQL
+
 TRACK_S = 24.0
 FORMATS = [".wav", ".flac", ".mp3", ".ogg", ".m4a"]
 

@@ -5,6 +5,8 @@ Index a music library, identify noisy clips, scan episodes for the songs they us
 
 from .errors import (
     AudioError,
+    CatalogError,
+    CatalogUnavailableError,
     DecodeError,
     IndexMismatchError,
     LibraryError,
@@ -24,6 +26,8 @@ __all__ = [
     "DEFAULT_PARAMS",
     "AddReport",
     "AudioError",
+    "CatalogError",
+    "CatalogUnavailableError",
     "Cue",
     "DecodeError",
     "Duplicate",

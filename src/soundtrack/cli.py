@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
+from . import __version__, cli_catalog
 from .cli_serve import serve
 from .errors import SoundtrackError
 from .export import Soundtrack, timecode
@@ -279,6 +279,9 @@ app.command()(serve)
 def version() -> None:
     """Print the version."""
     print(__version__)
+
+
+cli_catalog.register(app)  # show, episode, cue, lyrics, export, token
 
 
 def main() -> None:

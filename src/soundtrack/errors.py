@@ -9,6 +9,9 @@
     ├── LibraryError                the library directory cannot be used
     │   ├── IndexMismatchError      built with other fingerprint parameters or format version
     │   └── LibraryLockedError      another process holds the write lock too long
+    ├── CatalogError                bad input to the catalog (also a ValueError): a duplicate, a bad
+    │                               time or usage code, a malformed LRC file
+    ├── CatalogUnavailableError     the catalog database cannot be reached or opened
     └── NotFoundError               no recording (or other object) with that id
 """
 
@@ -48,6 +51,14 @@ class IndexMismatchError(LibraryError):
 
 class LibraryLockedError(LibraryError):
     """Another process has held the library's write lock for longer than the timeout."""
+
+
+class CatalogError(SoundtrackError, ValueError):
+    """Bad input to the catalog: the message names the bad value and what was expected."""
+
+
+class CatalogUnavailableError(SoundtrackError):
+    """The catalog database cannot be reached or opened (server down, wrong password, no driver)."""
 
 
 class NotFoundError(SoundtrackError, KeyError):
