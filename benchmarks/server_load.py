@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -67,20 +68,34 @@ def load_clips(n: int, fmt: str, seed: int) -> list[tuple[bytes, str, str]]:
     if not entries:
         sys.exit("no 5 s clips in the benchmark cache: run python -m benchmarks.identify_bench --quick first")
     random.Random(seed).shuffle(entries)
+    encoded = cache_dir() / "clips" / f"server_{fmt}"  # encodings are kept for the next run
+    encoded.mkdir(exist_ok=True)
     clips = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, e in enumerate(entries[:n]):
-            src = Path(e["path"])
-            if fmt == "wav" and src.suffix == ".wav":
-                clips.append((src.read_bytes(), src.name, e["source"]))
-                continue
-            out = Path(tmp) / f"{i}.{fmt}"
+    for e in entries[:n]:
+        src = Path(e["path"])
+        if fmt == "wav" and src.suffix == ".wav":
+            clips.append((src.read_bytes(), src.name, e["source"]))
+            continue
+        out = encoded / f"{src.parent.name}_{src.stem}.{fmt}"
+        if not out.exists():
             codec = {"webm": ["-c:a", "libopus", "-b:a", "32k"], "ogg": ["-c:a", "libopus", "-b:a", "32k"],
                      "m4a": ["-c:a", "aac", "-b:a", "64k"], "wav": []}[fmt]
+            tmp = out.with_name(f"tmp-{out.name}")
             subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-ac", "1", "-ar", "48000", *codec,
-                            str(out)], check=True)
-            clips.append((out.read_bytes(), out.name, e["source"]))
+                            str(tmp)], check=True)
+            tmp.rename(out)
+        clips.append((out.read_bytes(), out.name, e["source"]))
     return clips
+
+
+def snapshot_library(src: Path, dest: Path) -> Path:
+    """A copy of the library at ``src``, taken under its write lock (other benchmarks may re-index
+    the shared one while this runs)."""
+    from soundtrack import Library
+
+    with Library(src) as lib, lib.store.write_lock():
+        shutil.copytree(src, dest, ignore=shutil.ignore_patterns("write.lock", "server"))
+    return dest
 
 
 def free_port() -> int:
@@ -94,7 +109,8 @@ def start_server(library: Path, database_url: str, port: int, workers: int, thre
     cmd = [sys.executable, "-m", "soundtrack.cli", "serve", "--library", str(library), "--database-url",
            database_url, "--port", str(port), "--workers", str(workers), "--identify-threads", str(threads),
            "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    env = os.environ | {"PYTHONUNBUFFERED": "1", "SOUNDTRACK_SERVER_DATA": str(library.parent / "server")}
+    proc = subprocess.Popen(cmd, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -170,8 +186,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.url is None:
             port = free_port()
-            proc = start_server(args.library or cache_dir() / "library", f"sqlite:///{tmp}/catalog.db", port,
-                                args.workers, args.identify_threads)
+            library = snapshot_library(args.library or cache_dir() / "library", Path(tmp) / "library")
+            proc = start_server(library, f"sqlite:///{tmp}/catalog.db", port, args.workers, args.identify_threads)
             base = f"http://127.0.0.1:{port}"
         else:
             base = args.url.rstrip("/")

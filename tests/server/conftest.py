@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from serverkit import LRC, World, database_url, episode_audio, write_audio
+from serverkit import LRC, PG_ENV, World, database_url, episode_audio, write_audio
 
 from soundtrack import Library
 from soundtrack.server import create_app
@@ -17,14 +19,23 @@ def episode_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_audio(tmp_path_factory.mktemp("episode") / "S01E01.ogg", episode_audio())
 
 
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory, built_library: Path, episode_file: Path) -> World:
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, built_library: Path,
+          episode_file: Path) -> Iterator[World]:
     """The test library, a catalog holding show "Soundtrack" with episode S01E01 scanned into it,
-    a scene note on its first cue, lyrics for track0, and an API token."""
+    a scene note on its first cue, lyrics for track0, and an API token; on SQLite and PostgreSQL
+    (skipped without ``$SOUNDTRACK_TEST_DATABASE_URL``). A module that needs one backend only says
+    ``pytestmark = pytest.mark.parametrize("world", ["sqlite"], indirect=True)``."""
+    if request.param == "postgresql" and not os.environ.get(PG_ENV):
+        pytest.skip(f"${PG_ENV} is not set: run `eval \"$(bash scripts/postgres.sh start)\"` (scripts/test.sh does)")
+    tmp = tmp_path_factory.mktemp("server")
+    with database_url(request.param, tmp) as url:
+        yield _populate(url, tmp, built_library, episode_file)
+
+
+def _populate(url: str, tmp: Path, built_library: Path, episode_file: Path) -> World:
     from soundtrack.catalog import Catalog
 
-    tmp = tmp_path_factory.mktemp("server")
-    url = database_url(tmp)
     catalog = Catalog(url, library_path=built_library)
     with Library(built_library) as lib:
         catalog.sync_recordings(lib)
@@ -43,7 +54,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, built_library: Path, episode
 
 
 @pytest.fixture(scope="session")
-def client(world: World) -> TestClient:
+def client(world: World) -> Iterator[TestClient]:
     """A client of the app over ``world`` (lifespan run once for the session)."""
     app = create_app(world.library, world.database_url, data_dir=world.data_dir, max_upload_mb=2, max_clip_s=20)
     with TestClient(app) as c:

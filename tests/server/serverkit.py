@@ -1,19 +1,23 @@
 """What the server tests share: the test episode, its catalog ("world"), clips and encodings.
 
 The episode (44 s) is quiet noise with track0 (2–17 s) at 4–19 s and track2 (5–21 s) at 24–40 s.
-The catalog is SQLite in a temporary directory, or the PostgreSQL database named by
-``$SOUNDTRACK_TEST_DATABASE_URL`` (emptied first).
+The catalog is SQLite in a temporary directory, and also a fresh schema on the PostgreSQL server
+of ``$SOUNDTRACK_TEST_DATABASE_URL`` when it is set (``scripts/test.sh`` starts one).
 """
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from audiogen import SR, synth_music, write_audio
 
+PG_ENV = "SOUNDTRACK_TEST_DATABASE_URL"
 TRACK_S = 24.0  # as in tests/conftest.py
 #: (track index, start in the track, end in the track, start in the episode), seconds.
 EPISODE_CUES = [(0, 2.0, 17.0, 4.0), (2, 5.0, 21.0, 24.0)]
@@ -55,18 +59,28 @@ def episode_audio() -> np.ndarray:
     return y
 
 
-def database_url(tmp: Path) -> str:
-    url = os.environ.get("SOUNDTRACK_TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp / 'catalog.db'}"
-    from sqlalchemy import MetaData, create_engine
+@contextmanager
+def database_url(backend: str, tmp: Path) -> Iterator[str]:
+    """An empty catalog database: a SQLite file in ``tmp``, or a new schema (dropped afterwards) on
+    the PostgreSQL server of ``$SOUNDTRACK_TEST_DATABASE_URL``."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'catalog.sqlite'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
-    engine = create_engine(url)
-    meta = MetaData()
-    meta.reflect(engine)
-    meta.drop_all(engine)  # a clean catalog for this session
-    engine.dispose()
-    return url
+    base = os.environ[PG_ENV]
+    schema = f"server_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def encode(tmp: Path, y: np.ndarray, ext: str) -> bytes:

@@ -35,6 +35,9 @@ def test_identifies_a_clip_in_each_browser_format(client: TestClient, world: Wor
     assert appearance["episode_start_s"] == pytest.approx(4.0, abs=0.5)
 
 
+#: Identification and the page do not depend on the catalog's database: SQLite is enough.
+pytestmark = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+
 def test_a_match_without_lyrics_or_scenes(client: TestClient, world: World, tmp_path: Path) -> None:
     r = client.post("/api/identify", files={"clip": ("clip.wav", encode(tmp_path, clip_of(4, 3.0, 5.0), ".wav"))})
     body = r.json()

@@ -32,6 +32,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+#: Identification and the page do not depend on the catalog's database: SQLite is enough.
+pytestmark = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+
 #: Seconds to wait for anything the page does (generous: the machine may be busy).
 WAIT_S = 60
 LYRIC_LINES = [line.split("]", 1)[1] for line in LRC.splitlines() if line.startswith("[0")]

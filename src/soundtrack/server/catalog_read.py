@@ -35,18 +35,16 @@ def show(catalog: Cat, show_id: int) -> dict[str, Any]:
 @router.get("/api/episodes/{episode_id}", summary="An episode with its cues in order")
 def episode(catalog: Cat, episode_id: int) -> dict[str, Any]:
     body = catalog.episode(episode_id).to_dict()
-    body["timeline_url"] = f"/api/episodes/{episode_id}/timeline.png" if _timeline(catalog, episode_id) else None
+    body["timeline_url"] = f"/api/episodes/{episode_id}/timeline.png" if _picture(body["timeline_png"]) else None
     return body
 
 
 @router.get("/api/episodes/{episode_id}/timeline.png", summary="The episode's timeline picture from its scan",
             response_class=FileResponse, responses={200: {"content": {"image/png": {}}}})
 def timeline(catalog: Cat, episode_id: int) -> Response:
-    picture = _timeline(catalog, episode_id)
+    picture = _picture(catalog.episode(episode_id).timeline_png)
     if picture is None:
         raise NotFoundError(f"episode {episode_id} has no timeline picture (it was not scanned)")
-    if isinstance(picture, bytes):
-        return Response(picture, media_type="image/png")
     return FileResponse(picture, media_type="image/png")
 
 
@@ -89,10 +87,6 @@ def _playlist(text: str, fmt: str, stem: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
 
 
-def _timeline(catalog: Any, episode_id: int) -> bytes | Path | None:
-    """The episode's timeline picture: bytes or a file that exists, or None."""
-    picture = getattr(catalog.episode(episode_id), "timeline_png", None)
-    if picture is None or isinstance(picture, bytes):
-        return picture
-    path = Path(picture)
-    return path if path.is_file() else None
+def _picture(path: str | None) -> Path | None:
+    """The timeline picture file, if the episode has one that exists."""
+    return Path(path) if path and Path(path).is_file() else None

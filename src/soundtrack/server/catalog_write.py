@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from .deps import Cat, Token
+from .errors import ApiError
 
 router = APIRouter(tags=["catalog (write)"], dependencies=[Token])
 
@@ -95,4 +96,4 @@ def set_lyrics(catalog: Cat, recording_id: int, body: Lyrics) -> dict[str, Any]:
 
 def _check_span(start_s: float, end_s: float) -> None:
     if end_s <= start_s:
-        raise ValueError(f"episode_end_s={end_s} must be after episode_start_s={start_s}")
+        raise ApiError(400, "bad_request", f"episode_end_s={end_s} must be after episode_start_s={start_s}")

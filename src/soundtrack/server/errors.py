@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ..errors import AudioError, LibraryLockedError, NotFoundError, SoundtrackError
+from ..errors import AudioError, CatalogUnavailableError, LibraryLockedError, NotFoundError, SoundtrackError
 
 
 class ApiError(Exception):
@@ -47,10 +47,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _locked(_request: Request, exc: LibraryLockedError) -> JSONResponse:
         return error_response(503, "busy", str(exc), {"Retry-After": "5"})
 
+    @app.exception_handler(CatalogUnavailableError)
+    async def _catalog_down(_request: Request, exc: CatalogUnavailableError) -> JSONResponse:
+        return error_response(503, "catalog_unavailable", str(exc), {"Retry-After": "5"})
+
     @app.exception_handler(SoundtrackError)
     async def _soundtrack(_request: Request, exc: SoundtrackError) -> JSONResponse:
-        return error_response(400, "bad_request", str(exc))
-
-    @app.exception_handler(ValueError)
-    async def _value(_request: Request, exc: ValueError) -> JSONResponse:
         return error_response(400, "bad_request", str(exc))
