@@ -11,8 +11,8 @@ Reports latency median/p95/p99/max (ms, client side, upload included), errors, t
 the share of answers naming the clip's source recording. The load generator runs on the same
 machine and takes CPU from the server; the numbers are an upper bound of the server's latency.
 
-    python -m benchmarks.server_load                      # 16 clients, 30 s closed + 60 s open
-    python -m benchmarks.server_load --workers 2 --identify-threads 1 --closed-s 20 --open-s 40
+    python -m benchmarks.server_load   # 16 clients, 30 s closed + 60 s open; 1 process, a thread per core
+    python -m benchmarks.server_load --workers 2 --identify-threads 1   # one process per core instead
 """
 
 from __future__ import annotations
@@ -166,8 +166,9 @@ async def phase(name: str, url: str, clips: list, clients: int, seconds: float,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--library", type=Path, default=None, help="default: <bench cache>/library")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes")
-    ap.add_argument("--identify-threads", type=int, default=1, help="identifications at once per worker")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--identify-threads", type=int, default=os.cpu_count() or 1,
+                    help="identifications at once per worker process")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--closed-s", type=float, default=30.0, help="seconds of closed-loop load (0: skip)")
     ap.add_argument("--open-s", type=float, default=60.0, help="seconds of open-loop load (0: skip)")

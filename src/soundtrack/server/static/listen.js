@@ -4,6 +4,7 @@ import {api, ApiError, clock, h} from "./dom.js";
 import {appearancesList} from "./views.js";
 
 const RECORD_S = Number(new URLSearchParams(location.search).get("listen_s")) || 7;
+const LAST_LINE_S = 10;
 const TYPES = [["audio/webm;codecs=opus", "webm"], ["audio/ogg;codecs=opus", "ogg"], ["audio/mp4", "m4a"],
                ["audio/webm", "webm"], ["audio/ogg", "ogg"]];
 
@@ -99,7 +100,8 @@ function showMatch(result, answer, stoppedAt) {
     const pos = positionNow();
     const i = lines.findLastIndex((l) => l.start_s <= pos);
     const current = i >= 0 ? lines[i] : null;
-    const ended = current && current.next_start_s !== null && pos >= current.next_start_s && i === lines.length - 1;
+    // after the last line we know of (shown for 10 s when its end is not known), stop
+    const ended = i === lines.length - 1 && pos >= (current.next_start_s ?? current.start_s + LAST_LINE_S);
     lyric.textContent = current && !ended ? (current.text || "♪") : "♪";
     next.textContent = lines[i + 1] ? `Next: ${lines[i + 1].text || "♪"}` : "";
     return !ended;
