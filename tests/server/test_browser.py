@@ -153,3 +153,22 @@ def test_whats_playing_without_a_microphone_says_so(browser: webdriver.Chrome, b
         navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("none", "NotFoundError"));""")
     browser.find_element(By.ID, "listen-button").click()
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "listen-status"), "No microphone"))
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("new Response(JSON.stringify({matched: false, match: null}), {status: 200})", "No match"),
+    ("new Response('{\"detail\": \"boom\"}', {status: 500})", "The server had a problem"),
+    ("new Response(JSON.stringify({detail: 'the clip is silent: is the microphone muted?', code: 'clip_silent'}), "
+     "{status: 422})", "the clip is silent"),
+])
+def test_whats_playing_explains_no_match_and_errors(browser: webdriver.Chrome, base_url: str, answer: str,
+                                                    words: str) -> None:
+    browser.get(f"{base_url}/?listen_s=1#/")
+    wait(browser).until(ec.element_to_be_clickable((By.ID, "listen-button")))
+    browser.execute_script(f"""
+        const real = window.fetch;
+        window.fetch = (url, opts) => url === "/api/identify" ? Promise.resolve({answer}) : real(url, opts);""")
+    browser.find_element(By.ID, "listen-button").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "listen-status"), words))
+    assert not browser.find_element(By.ID, "listen-result").is_displayed()
+    assert browser.find_element(By.ID, "listen-button").is_enabled()
