@@ -60,6 +60,15 @@ def test_downgrade_to_empty_and_back(database_url: str) -> None:
         engine.dispose()
 
 
+def test_sqlite_connections_enforce_foreign_keys_after_migrating(tmp_path: Path) -> None:
+    """The migration runs with foreign keys off (so batch table copies cannot cascade); the
+    connections the catalog then uses have them on."""
+    with Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}") as cat:
+        for _ in range(3):
+            with cat._engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
 def test_processes_opening_a_new_database_together_migrate_it_once(database_url: str) -> None:
     opened: list[str] = []
     errors: list[BaseException] = []

@@ -22,8 +22,9 @@ def import_scan(session: Session, episode_id: int, soundtrack: Soundtrack, timel
     """Replace the episode's machine cues by those of ``soundtrack`` (see the module docstring); the
     episode takes the scan's duration, its media path (unless it has one) and ``timeline_png``."""
     ep = episode_row(session, episode_id)
-    for _rid, rec in sorted({c.recording.id: c.recording for c in soundtrack.cues}.items()):  # in id order:
-        mirror(session, rec)                                                                  # no deadlocks
+    # in id order, so that two imports at once take the recordings' row locks in one order (no deadlock)
+    for rec in sorted({c.recording.id: c.recording for c in soundtrack.cues}.values(), key=lambda r: r.id):
+        mirror(session, rec)
     kept = [c for c in ep.cues if _by_people(c)]
     for cue in [c for c in ep.cues if not _by_people(c)]:
         ep.cues.remove(cue)  # delete-orphan: the row goes
@@ -42,7 +43,6 @@ def import_scan(session: Session, episode_id: int, soundtrack: Soundtrack, timel
         ep.timeline_png = timeline_png
     ep.scanned_at = utcnow()
     session.flush()
-    session.expire(ep)
     return convert.episode(episode_row(session, episode_id))
 
 

@@ -115,13 +115,22 @@ def upgrade(engine: Engine) -> None:
     head = head_revision()
     if current_revision(engine) == head:
         return
+    is_sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         conn.execution_options(write=True)
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
-        if MigrationContext.configure(conn).get_current_revision() != head:  # not done while we waited
-            command.upgrade(alembic_config(conn), "head")
-        conn.commit()
+        if is_sqlite:  # batch migrations copy and drop tables: a DROP must not cascade-delete child rows
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys = OFF")  # before BEGIN (it is ignored inside a transaction)
+        try:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
+            if MigrationContext.configure(conn).get_current_revision() != head:  # not done while we waited
+                command.upgrade(alembic_config(conn), "head")
+            conn.commit()
+        finally:
+            if is_sqlite:
+                conn.invalidate()  # its foreign keys are off: never hand it out again
 
 
 def _masked(url: str) -> str:
