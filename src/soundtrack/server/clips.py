@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from ..audio import stream_audio
 from ..errors import AudioError

@@ -17,9 +17,13 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import NotFoundError
+
+if TYPE_CHECKING:
+    from ..export import Soundtrack
+    from ..library import Library
 
 #: Seconds between two writes of a running job's progress.
 PROGRESS_EVERY_S = 0.5
@@ -138,16 +142,18 @@ def _scan(file: Path, media: Path, library_path: Path, database_url: str | None)
                  duration_s=round(soundtrack.duration_s, 1), cues=[c.to_dict() for c in soundtrack.cues])
 
 
-def _import(library: Any, soundtrack: Any, episode_id: int, png: Path, database_url: str | None) -> None:
+def _import(library: Library, soundtrack: Soundtrack, episode_id: int, png: Path, database_url: str | None) -> None:
+    """Import the scan's cues into the episode, with a timeline picture when matplotlib is there."""
     from ..catalog import Catalog
 
+    picture: str | None = str(png)
     try:
         soundtrack.plot(png)
     except ImportError:  # matplotlib is optional
-        png = None
-    catalog = Catalog(database_url, library_path=library.path)
-    catalog.sync_recordings(library)
-    catalog.import_scan(episode_id, soundtrack, timeline_png=None if png is None else str(png))
+        picture = None
+    with Catalog(database_url, library_path=library.path) as catalog:
+        catalog.sync_recordings(library)
+        catalog.import_scan(episode_id, soundtrack, timeline_png=picture)
 
 
 class _slot:
@@ -155,7 +161,7 @@ class _slot:
 
     def __init__(self, directory: Path, n: int) -> None:
         self.paths = [directory / f"slot{i}.lock" for i in range(n)]
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def __enter__(self) -> None:
         while True:
