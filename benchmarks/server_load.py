@@ -98,6 +98,15 @@ def snapshot_library(src: Path, dest: Path) -> Path:
     return dest
 
 
+def with_recording_ids(clips: list[tuple[bytes, str, str]], library: Path) -> list[tuple[bytes, str, int | None]]:
+    """The clips with the id of their source recording in ``library`` instead of its path."""
+    from soundtrack import Library
+
+    with Library(library) as lib:
+        ids = {str(Path(r.path).resolve()): r.id for r in lib.recordings()}
+    return [(data, name, ids.get(str(Path(source).resolve()))) for data, name, source in clips]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -143,7 +152,7 @@ async def client(http: httpx.AsyncClient, url: str, clips: list, run: Run, stop_
                 body = r.json()
                 run.latencies_ms.append(elapsed)
                 run.server_ms.append(body.get("elapsed_ms", 0.0))
-                if body["matched"] and Path(body["match"]["path"]).resolve() == Path(source).resolve():
+                if body["matched"] and body["match"]["recording_id"] == source:
                     run.right += 1
         except httpx.HTTPError as exc:
             run.errors[type(exc).__name__] = run.errors.get(type(exc).__name__, 0) + 1
@@ -180,7 +189,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
-    clips = load_clips(args.clips, args.format, args.seed)
+    clips = load_clips(args.clips, args.format, args.seed)  # (bytes, name, source path)
     print(f"{len(clips)} clips of 5 s as {args.format}, mean {np.mean([len(c[0]) for c in clips]) / 1e3:.0f} kB",
           file=sys.stderr)
     proc = None
@@ -188,9 +197,11 @@ def main() -> None:
         if args.url is None:
             port = free_port()
             library = snapshot_library(args.library or cache_dir() / "library", Path(tmp) / "library")
+            clips = with_recording_ids(clips, library)
             proc = start_server(library, f"sqlite:///{tmp}/catalog.db", port, args.workers, args.identify_threads)
             base = f"http://127.0.0.1:{port}"
-        else:
+        else:  # the running server is assumed to serve this library
+            clips = with_recording_ids(clips, args.library or cache_dir() / "library")
             base = args.url.rstrip("/")
         try:
             url = f"{base}/api/identify"

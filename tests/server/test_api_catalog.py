@@ -165,3 +165,18 @@ def test_the_page_and_its_modules_are_served(client: TestClient) -> None:
         assert r.status_code == 200, name
         assert not EXTERNAL.search(r.text), name  # no CDN: everything the page loads is served here
     assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_answers_do_not_show_server_file_paths(client: TestClient, world: World) -> None:
+    def keys(value: object) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | set().union(*(keys(v) for v in value.values()))
+        if isinstance(value, list):
+            return set().union(*(keys(v) for v in value)) if value else set()
+        return set()
+
+    for path in (f"/api/episodes/{world.episode_id}", f"/api/shows/{world.show_id}", "/api/recordings",
+                 f"/api/recordings/{world.recordings['track0']}"):
+        body = client.get(path).json()
+        assert not keys(body) & {"path", "media_path", "timeline_png"}, path
+        assert str(world.library) not in str(body)

@@ -23,6 +23,7 @@ def test_identifies_a_clip_in_each_browser_format(client: TestClient, world: Wor
     match = body["match"]
     assert match["recording_id"] == world.recordings["track0"]
     assert match["title"] == "track0"
+    assert "path" not in match and "path" not in match["recording"]  # server files stay private
     assert match["offset_s"] == pytest.approx(6.0, abs=0.15)
     assert body["position_s"] == pytest.approx(13.0, abs=0.2)
     assert body["clip_duration_s"] == pytest.approx(7.0, abs=0.1)

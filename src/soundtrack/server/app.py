@@ -25,6 +25,7 @@ from . import catalog_read, catalog_write, identify, scans
 from .errors import install_error_handlers
 from .jobs import ScanJobs
 from .limits import BodyLimit
+from .public import PublicJSONResponse
 from .settings import ServerSettings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -67,6 +68,7 @@ def create_app(library_path: str | Path | None = None, database_url: str | None 
             library.close()
 
     app = FastAPI(title="soundtrack", version=__version__, lifespan=lifespan,
+                  default_response_class=PublicJSONResponse,
                   description="Find every song in every scene: identify clips, browse shows, episodes "
                               "and their songs, scan episodes.")
     install_error_handlers(app)

@@ -19,7 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..errors import NotFoundError
+from ..errors import AudioError, NotFoundError
 
 if TYPE_CHECKING:
     from ..export import Soundtrack
@@ -112,6 +112,8 @@ def run_job(job_file: str, media: str, uploaded: bool, library_path: str, databa
     try:
         with _slot(file.parent, slots):
             _scan(file, Path(media), Path(library_path), database_url)
+    except AudioError as exc:  # the reason only: the path is the server's business
+        update_state(file, state="failed", error=f"the episode file {exc.reason}", finished_at=time.time())
     except Exception as exc:  # noqa: BLE001 - any failure ends the job, with its message
         update_state(file, state="failed", error=str(exc) or type(exc).__name__, finished_at=time.time())
     finally:
