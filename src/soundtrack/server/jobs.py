@@ -113,7 +113,8 @@ def run_job(job_file: str, media: str, uploaded: bool, library_path: str, databa
         with _slot(file.parent, slots):
             _scan(file, Path(media), Path(library_path), database_url)
     except AudioError as exc:  # the reason only: the path is the server's business
-        update_state(file, state="failed", error=f"the episode file {exc.reason}", finished_at=time.time())
+        update_state(file, state="failed", error=f"the episode file cannot be used: {exc.reason}",
+                     finished_at=time.time())
     except Exception as exc:  # noqa: BLE001 - any failure ends the job, with its message
         update_state(file, state="failed", error=str(exc) or type(exc).__name__, finished_at=time.time())
     finally:
