@@ -49,15 +49,19 @@ class Run:
     errors: dict[str, int] = field(default_factory=dict)
     right: int = 0
     wall_s: float = 0.0
+    server_cpu_s: float | None = None
 
     def summary(self) -> dict[str, object]:
         lat = np.array(self.latencies_ms) if self.latencies_ms else np.zeros(1)
         n = len(self.latencies_ms)
+        cpu = self.server_cpu_s
         return {"phase": self.name, "requests": n, "errors": sum(self.errors.values()), "error_kinds": self.errors,
                 "median_ms": round(float(np.median(lat)), 1), "p95_ms": round(float(np.percentile(lat, 95)), 1),
                 "p99_ms": round(float(np.percentile(lat, 99)), 1), "max_ms": round(float(lat.max()), 1),
                 "server_median_ms": round(float(np.median(self.server_ms)), 1) if self.server_ms else None,
                 "requests_per_s": round(n / self.wall_s, 2) if self.wall_s else None,
+                "server_cpu_ms_per_request": round(cpu * 1000 / n, 1) if n and cpu else None,
+                "server_cores_used": round(cpu / self.wall_s, 2) if cpu and self.wall_s else None,
                 "right_recording": round(self.right / n, 3) if n else None}
 
 
@@ -105,6 +109,22 @@ def with_recording_ids(clips: list[tuple[bytes, str, str]], library: Path) -> li
     with Library(library) as lib:
         ids = {str(Path(r.path).resolve()): r.id for r in lib.recordings()}
     return [(data, name, ids.get(str(Path(source).resolve()))) for data, name, source in clips]
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def free_port() -> int:
@@ -161,14 +181,17 @@ async def client(http: httpx.AsyncClient, url: str, clips: list, run: Run, stop_
 
 
 async def phase(name: str, url: str, clips: list, clients: int, seconds: float,
-                think_s: tuple[float, float] | None, seed: int) -> Run:
+                think_s: tuple[float, float] | None, seed: int, server_pid: int | None = None) -> Run:
     run = Run(name)
+    cpu_before = process_tree_cpu_s(server_pid) if server_pid else 0.0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         started = time.monotonic()
         await asyncio.gather(*(client(http, url, clips, run, started + seconds, think_s, random.Random(seed + i))
                                for i in range(clients)))
         run.wall_s = time.monotonic() - started
+    if server_pid:
+        run.server_cpu_s = process_tree_cpu_s(server_pid) - cpu_before
     return run
 
 
@@ -203,17 +226,18 @@ def main() -> None:
         else:  # the running server is assumed to serve this library
             clips = with_recording_ids(clips, args.library or cache_dir() / "library")
             base = args.url.rstrip("/")
+        pid = proc.pid if proc is not None else None
         try:
             url = f"{base}/api/identify"
             asyncio.run(phase("warm-up", url, clips, 2, 5.0, None, args.seed))
             results = []
             if args.closed_s > 0:
                 results.append(asyncio.run(phase("closed loop", url, clips, args.clients, args.closed_s, None,
-                                                 args.seed)).summary())
+                                                 args.seed, pid)).summary())
             if args.open_s > 0:
                 results.append(asyncio.run(phase(f"open loop ({args.think_s[0]:g}-{args.think_s[1]:g} s pauses)",
                                                  url, clips, args.clients, args.open_s, tuple(args.think_s),
-                                                 args.seed)).summary())
+                                                 args.seed, pid)).summary())
         finally:
             if proc is not None:
                 proc.terminate()
@@ -223,11 +247,12 @@ def main() -> None:
     print(json.dumps({"config": config, "results": results}, indent=2))
     if args.json:
         args.json.write_text(json.dumps({"config": config, "results": results}, indent=2))
-    head = ("phase", "req", "err", "median", "p95", "p99", "max", "req/s", "right")
-    print("\n{:<34} {:>5} {:>4} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6}".format(*head))
+    head = ("phase", "req", "err", "median", "p95", "p99", "max", "req/s", "right", "cpu/req", "cores")
+    print("\n{:<34} {:>5} {:>4} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>8} {:>6}".format(*head))
     for r in results:
         print(f"{r['phase']:<34} {r['requests']:>5} {r['errors']:>4} {r['median_ms']:>6.0f}ms {r['p95_ms']:>6.0f}ms "
-              f"{r['p99_ms']:>6.0f}ms {r['max_ms']:>6.0f}ms {r['requests_per_s']:>6} {r['right_recording']:>6}")
+              f"{r['p99_ms']:>6.0f}ms {r['max_ms']:>6.0f}ms {r['requests_per_s']:>6} {r['right_recording']:>6} "
+              f"{r['server_cpu_ms_per_request'] or 0:>6.1f}ms {r['server_cores_used'] or 0:>6}")
 
 
 if __name__ == "__main__":

@@ -36,20 +36,19 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def _populate(url: str, tmp: Path, built_library: Path, episode_file: Path) -> World:
     from soundtrack.catalog import Catalog
 
-    catalog = Catalog(url, library_path=built_library)
-    with Library(built_library) as lib:
-        catalog.sync_recordings(lib)
-        recordings = {Path(r.path).stem: r.id for r in lib.recordings()}
-        soundtrack = lib.scan(episode_file)
-    png = soundtrack.plot(tmp / "timeline.png")
-    show = catalog.add_show("Soundtrack", description="A series about music")
-    episode = catalog.add_episode(show.id, 1, 1, title="Track 1: Nellie and Sam", media_path=str(episode_file))
-    episode = catalog.import_scan(episode.id, soundtrack, timeline_png=str(png))
-    assert [c.recording.id for c in episode.cues] == [recordings["track0"], recordings["track2"]], episode
-    catalog.update_cue(episode.cues[0].id, scene_note="Sam gets fired", confirmed=True)
-    catalog.set_lyrics(recordings["track0"], LRC)
-    token = catalog.create_token("tests")
-    getattr(catalog, "close", lambda: None)()
+    with Catalog(url, library_path=built_library) as catalog:
+        with Library(built_library) as lib:
+            catalog.sync_recordings(lib)
+            recordings = {Path(r.path).stem: r.id for r in lib.recordings()}
+            soundtrack = lib.scan(episode_file)
+        png = soundtrack.plot(tmp / "timeline.png")
+        show = catalog.add_show("Soundtrack", description="A series about music")
+        episode = catalog.add_episode(show.id, 1, 1, title="Track 1: Nellie and Sam", media_path=str(episode_file))
+        episode = catalog.import_scan(episode.id, soundtrack, timeline_png=str(png))
+        assert [c.recording.id for c in episode.cues] == [recordings["track0"], recordings["track2"]], episode
+        catalog.update_cue(episode.cues[0].id, scene_note="Sam gets fired", confirmed=True)
+        catalog.set_lyrics(recordings["track0"], LRC)
+        token = catalog.create_token("tests")
     return World(built_library, url, tmp / "data", token, show.id, episode.id, recordings)
 
 

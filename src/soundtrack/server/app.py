@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..catalog import Catalog
 from ..library import Library
 from . import catalog_read, catalog_write, identify, scans
 from .errors import install_error_handlers
@@ -47,8 +48,6 @@ def create_app(library_path: str | Path | None = None, database_url: str | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ..catalog import Catalog
-
         library = Library(settings.library_path)
         catalog = Catalog(settings.database_url, library_path=settings.library_path)
         with _server_lock(settings):  # one process at a time syncs (uvicorn may start several)
@@ -64,7 +63,7 @@ def create_app(library_path: str | Path | None = None, database_url: str | None 
             yield
         finally:
             app.state.scan_jobs.close()
-            getattr(catalog, "close", lambda: None)()
+            catalog.close()
             library.close()
 
     app = FastAPI(title="soundtrack", version=__version__, lifespan=lifespan,

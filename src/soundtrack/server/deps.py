@@ -3,11 +3,12 @@ lifespan in :mod:`soundtrack.server.app`), and the write-token check."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..catalog import Catalog
 from ..library import Library
 from .errors import ApiError
 from .settings import ServerSettings
@@ -23,8 +24,8 @@ def get_library(request: Request) -> Library:
     return request.app.state.library
 
 
-def get_catalog(request: Request) -> Any:
-    """The :class:`soundtrack.catalog.Catalog` of this server."""
+def get_catalog(request: Request) -> Catalog:
+    """The catalog of this server."""
     return request.app.state.catalog
 
 
@@ -43,7 +44,7 @@ def require_token(
 
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 Lib = Annotated[Library, Depends(get_library)]
-Cat = Annotated[Any, Depends(get_catalog)]
+Cat = Annotated[Catalog, Depends(get_catalog)]
 Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 SearchQuery = Annotated[str | None, Query(max_length=200, description="Only items matching this text.")]

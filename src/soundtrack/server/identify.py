@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, File, Request, UploadFile
 
+from ..catalog import Catalog
 from ..errors import NotFoundError
 from ..library import MIN_QUERY_S
 from ..models import Match
@@ -60,7 +61,7 @@ def identify(
     return body
 
 
-def describe(matches: list[Match], catalog: Any, duration_s: float) -> dict[str, Any]:
+def describe(matches: list[Match], catalog: Catalog, duration_s: float) -> dict[str, Any]:
     """The answer for ``matches`` of a clip of ``duration_s`` seconds (see :func:`identify`)."""
     body: dict[str, Any] = {"matched": bool(matches), "clip_duration_s": round(duration_s, 3), "match": None,
                             "others": [m.to_dict() for m in matches[1:]], "position_s": None, "lyric": None,
