@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__, cli_catalog
+from .cli_serve import serve
 from .errors import SoundtrackError
 from .export import Soundtrack, timecode
 from .ingest import expand_paths
@@ -278,6 +279,9 @@ def stats(library: LibraryOption = None, as_json: JsonFlag = False) -> None:
     else:
         for k, v in data.items():
             _console().print(f"{k:>18}: {v}")
+
+
+app.command()(serve)
 
 
 @app.command()
