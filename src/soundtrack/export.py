@@ -48,6 +48,7 @@ class Cue:
     partial_start: bool = False
     coverage: float = 0.0
     foreground: bool = False
+    balance_db: float | None = None
     usage: str = DEFAULT_USAGE
     overlaps: list[int] = field(default_factory=list)
 
@@ -74,6 +75,7 @@ class Cue:
             "recording_end_s": round(self.recording_end_s, 3),
             "speed": round(self.speed, 5), "score": self.score, "confidence": round(self.confidence, 4),
             "coverage": round(self.coverage, 4), "foreground": self.foreground,
+            "balance_db": None if self.balance_db is None else round(self.balance_db, 1),
             "interrupted": self.interrupted, "partial_start": self.partial_start,
             "overlaps": list(self.overlaps), "usage": self.usage,
         }
@@ -83,7 +85,8 @@ class Cue:
 class Soundtrack:
     """Every library recording heard in the episode at ``path``, as cues in episode order.
 
-    ``rms`` is the episode's RMS level (linear, full scale = 1) every ``envelope_s`` seconds.
+    ``rms`` is the episode's RMS level (linear, full scale = 1) every ``envelope_s`` seconds;
+    ``cpu_s`` the CPU seconds the scan spent per stage (decode, fingerprint, lookup, ...).
     """
 
     path: str
@@ -91,6 +94,7 @@ class Soundtrack:
     cues: list[Cue]
     envelope_s: float = 0.25
     rms: list[float] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"episode": self.path, "duration_s": round(self.duration_s, 3),
