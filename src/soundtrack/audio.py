@@ -195,7 +195,7 @@ def _decoded_blocks(
                     raise DecodeError(path, f"corrupt audio data ({_reason(exc)})") from None
                 continue
             for frame in frames:
-                if not pending.accepts(frame):
+                if pending.rate and frame.sample_rate != pending.rate:
                     yield pending.pop()
                 pending.add(frame)
                 if pending.samples >= block_s * pending.rate:
@@ -209,20 +209,23 @@ def _decoded_blocks(
 
 
 class _PendingFrames:
-    """Decoded frames of one sample format, rate and layout, waiting to be mixed to mono."""
+    """Decoded frames of one sample format, rate and layout, waiting to be mixed to mono.
+
+    The format and channel layout of a stream are taken from its first frame (reading them per
+    frame costs more than decoding a Vorbis frame); only the rate is checked per frame.
+    """
 
     def __init__(self) -> None:
         self.key: tuple[str, int, int] | None = None
         self.rate = 0
         self.samples = 0
         self.buffers: list[np.ndarray] = []
-        self.planar = False
+        self.planes = 1  # buffers kept per frame: one per channel when planar, else one
+        self.per_plane = 1  # channels interleaved in each buffer
         self.dtype: type = np.float32
 
     def accepts(self, frame: av.AudioFrame) -> bool:
-        """Whether ``frame`` has the rate of the frames already pending (the format and channel
-        layout of a stream are taken from its first frame: reading them per frame costs more than
-        decoding a Vorbis frame)."""
+        """Whether ``frame`` has the rate of the frames already pending."""
         return self.key is None or frame.sample_rate == self.rate
 
     def add(self, frame: av.AudioFrame) -> None:
@@ -230,15 +233,17 @@ class _PendingFrames:
         if self.key is None:
             self.key = _frame_key(frame)
             self.rate = self.key[1]
-            self.planar = frame.format.is_planar
+            channels = self.key[2]
+            planar = frame.format.is_planar
+            self.planes, self.per_plane = (channels, 1) if planar else (1, channels)
             self.dtype = _SAMPLE_DTYPES[self.key[0].rstrip("p")]
-        channels = self.key[2]
-        dtype = self.dtype
         n = frame.samples
-        if self.planar:
-            self.buffers.extend(np.frombuffer(plane, dtype=dtype, count=n) for plane in frame.planes[:channels])
+        if self.planes == 1:
+            self.buffers.append(np.frombuffer(frame.planes[0], dtype=self.dtype, count=n * self.per_plane))
         else:
-            self.buffers.append(np.frombuffer(frame.planes[0], dtype=dtype, count=n * channels))
+            planes = frame.planes
+            for c in range(self.planes):
+                self.buffers.append(np.frombuffer(planes[c], dtype=self.dtype, count=n))
         self.samples += n
 
     def pop(self) -> tuple[np.ndarray, int]:
@@ -246,15 +251,17 @@ class _PendingFrames:
         assert self.key is not None
         fmt_name, rate, channels = self.key
         base = fmt_name.rstrip("p")
-        if fmt_name.endswith("p") and channels > 1:
-            by_channel = [np.concatenate(self.buffers[c::channels]) for c in range(channels)]
+        if channels == 1:
+            mono = np.concatenate(self.buffers).astype(np.float32, copy=False)
+        elif self.planes > 1:
+            by_channel = [np.concatenate(self.buffers[c :: self.planes]) for c in range(self.planes)]
             mono = np.mean(by_channel, axis=0, dtype=np.float32)
         else:
             mono = np.concatenate(self.buffers).reshape(-1, channels).mean(axis=1, dtype=np.float32)
         if base == "u8":
-            mono -= 128.0
+            mono = mono - np.float32(128.0)
         if _SAMPLE_SCALE[base] != 1.0:
-            mono *= np.float32(_SAMPLE_SCALE[base])
+            mono = mono * np.float32(_SAMPLE_SCALE[base])
         self.buffers, self.samples, self.key = [], 0, None
         return mono, rate
 
