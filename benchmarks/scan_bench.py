@@ -9,7 +9,7 @@ what else the machine runs), and per wall-clock second.
 
 Usage::
 
-    python -m benchmarks.scan_bench [--quick] [--library DIR] [--json OUT] [--jobs N]
+    python -m benchmarks.scan_bench [--quick] [--library DIR] [--json OUT] [--jobs N] [--repeat N]
 """
 
 from __future__ import annotations
@@ -71,21 +71,28 @@ def _built_library(corpus: Corpus, directory: Path, jobs: int) -> Library:
     return own
 
 
-def predicted_cues(lib: Library, episode: str) -> tuple[list[dict], float, float, float, dict[str, float]]:
-    """Scan ``episode``; return its cues as score_scan mappings, the CPU and wall time (s) of the
-    scan, the episode's duration (s) and the CPU seconds per stage."""
-    started, cpu_started = time.perf_counter(), time.process_time()
-    soundtrack = lib.scan(episode)
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+def predicted_cues(lib: Library, episode: str, repeat: int = 1) -> tuple[list[dict], float, float, float,
+                                                                         dict[str, float]]:
+    """Scan ``episode`` ``repeat`` times; return its cues as score_scan mappings, the CPU and wall
+    time (s) of the fastest scan (the others ran beside more of what the machine's other users
+    run), the episode's duration (s) and the CPU seconds per stage of that scan."""
+    best = None
+    for _ in range(repeat):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        soundtrack = lib.scan(episode)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        if best is None or cpu < best[1]:
+            best = soundtrack, cpu, wall
+    soundtrack, cpu, wall = best
     cues = [{"recording": c.recording.path, "episode_start_s": c.episode_start_s,
              "episode_end_s": c.episode_end_s, "recording_start_s": c.recording_start_s,
              "title": c.recording.title, "flags": c.flags, "foreground": c.foreground} for c in soundtrack.cues]
     return cues, cpu, wall, soundtrack.duration_s, soundtrack.cpu_s
 
 
-def bench_episode(lib: Library, truth: EpisodeTruth) -> dict:
+def bench_episode(lib: Library, truth: EpisodeTruth, repeat: int = 1) -> dict:
     """Scan and score one episode; the result row holds the metrics, speed and misses."""
-    cues, cpu, wall, duration, stages = predicted_cues(lib, truth.episode)
+    cues, cpu, wall, duration, stages = predicted_cues(lib, truth.episode, repeat)
     m = score_scan(truth.cues, cues)
     return {
         "episode": truth.name, "variant": truth.variant, "speed": truth.speed,
@@ -183,12 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--library", type=Path, default=None, help="scan against this library")
     ap.add_argument("--jobs", type=int, default=2, help="workers when a library must be built")
     ap.add_argument("--json", type=Path, default=None, help="write the per-episode rows here")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="scan each episode this many times and time the fastest (a shared machine)")
     args = ap.parse_args(argv)
     cache = args.cache or cache_dir()
     corpus = build_corpus(cache)
     truths = make_episodes(corpus, cache, n=2 if args.quick else 6, quick=args.quick)
     with open_library(corpus, cache, args.library, args.jobs) as lib:
-        rows = [bench_episode(lib, t) for t in truths]
+        rows = [bench_episode(lib, t, args.repeat) for t in truths]
     totals = print_table(rows)
     if args.json:
         args.json.write_text(json.dumps({"episodes": rows, "all": totals}, indent=1))

@@ -25,13 +25,15 @@ import dataclasses
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-#: Presence is measured in blocks this long (seconds), every :data:`STEP_S`, each at the best lag
-#: within ±:data:`MAX_LAG_S`.
+#: Presence is measured in blocks this long (seconds), every half block, each at the best lag
+#: within ±:data:`MAX_LAG_S`. Where the recording reaches the episode only partly coherent (a
+#: phone's room and codec), blocks of :data:`LONG_BLOCK_S` are needed to hear it: chance
+#: correlation shrinks with the square root of the block's length.
 BLOCK_S = 0.5
-STEP_S = 0.25
+LONG_BLOCK_S = 2.0
 MAX_LAG_S = 0.00025
 #: A block is music when its correlation is this many chance standard deviations above zero.
-CHANCE_SIGMAS = 5.0
+CHANCE_SIGMAS = 4.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,11 +53,11 @@ class Presence:
         return self.rho / np.maximum(self.sigma, 1e-9)
 
 
-def presence(episode: np.ndarray, recording: np.ndarray, sample_rate: int) -> Presence:
-    """Where in an excerpt the recording sounds (see the module docstring). ``episode`` and
-    ``recording`` are aligned samples at ``sample_rate`` (Hz). Each block takes the best
-    correlation within ±:data:`MAX_LAG_S`."""
-    block, step = round(BLOCK_S * sample_rate), round(STEP_S * sample_rate)
+def presence(episode: np.ndarray, recording: np.ndarray, sample_rate: int, block_s: float = BLOCK_S) -> Presence:
+    """Where in an excerpt the recording sounds (see the module docstring), in blocks of
+    ``block_s`` seconds. ``episode`` and ``recording`` are aligned samples at ``sample_rate`` (Hz).
+    Each block takes the best correlation within ±:data:`MAX_LAG_S`."""
+    block, step = round(block_s * sample_rate), round(block_s * sample_rate / 2)
     lag = max(1, round(MAX_LAG_S * sample_rate))
     n = min(episode.size, recording.size)
     starts = np.arange(lag, n - block - lag + 1, step)

@@ -26,18 +26,21 @@ from .stream import AudioRing
 #: Each edge is probed with an excerpt reaching :data:`INSIDE_S` into the cue and
 #: :data:`OUTSIDE_S` beyond it; while the music goes on at the excerpt's outer end, the search
 #: goes on in steps of :data:`EXTEND_STEP_S`, up to :data:`EXTEND_MAX_S` from the edge.
-INSIDE_S = 2.5
-OUTSIDE_S = 2.5
+INSIDE_S = 2.0
+OUTSIDE_S = 2.0
 EXTEND_STEP_S = 8.0
 EXTEND_MAX_S = 40.0
-#: A search stops once this long (s) of consecutive blocks shows no music.
-ABSENT_S = 1.0
+#: Short blocks are searched with when the recording's median score inside the cue is above this
+#: (see :meth:`Listener._hear`); twice the chance threshold.
+CLEAR_SIGMAS = 2 * compare.CHANCE_SIGMAS
+#: A search stops once this many block lengths of consecutive blocks show no music.
+ABSENT_BLOCKS = 2
 #: The decoded recording is aligned with the episode to the sample within ±this (s): the track's
 #: offset (±2 frames) and container timestamps after a seek are that close.
 ALIGN_S = 0.05
 #: Usage is measured on an excerpt this long (s) from the middle of the part of the cue still in
 #: the ring (its edges are often unlike the rest: a fade, a pause before the dialogue starts).
-USAGE_S = 4.0
+USAGE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -110,27 +113,45 @@ class Listener:
         """Move ``edge`` (a sample) outwards (``direction`` -1: earlier, +1: later) while the music
         goes on, no further than ``limit``; return it as a frame."""
         sr, hop = self.params.sample_rate, self.params.hop
+        if direction * (limit - edge) <= 0:  # the recording's own start or end: nothing beyond
+            return Probe(edge // hop)
         inside, outside = round(INSIDE_S * sr), round(OUTSIDE_S * sr)
         reach = _towards(edge + direction * outside, limit, direction)
         x = self.excerpt(align, *sorted((edge - direction * inside, reach)))
         if x is None:
             return Probe(edge // hop)
-        pres = compare.presence(x.episode, x.recording, sr)
-        center = x.first + pres.center
-        heard = pres.score[(direction * (center - edge) <= 0)]
-        if heard.size == 0 or np.median(heard) <= compare.CHANCE_SIGMAS:  # not heard even inside the cue
+        heard = self._hear(x, edge, direction)
+        if heard is None:  # not heard even inside the cue
             return Probe(edge // hop)
-        found, stopped = _music_edge(center, pres.score, edge, direction, sr)
-        step, context = round(EXTEND_STEP_S * sr), round(compare.BLOCK_S * sr)
+        pres, block_s = heard
+        found, stopped = _music_edge(x.first + pres.center, pres.score, edge, direction, block_s, sr)
+        step, context = round(EXTEND_STEP_S * sr), round(block_s * sr)
         while not stopped and direction * (limit - reach) > 0 and abs(reach - edge) < EXTEND_MAX_S * sr:
             outer = _towards(reach + direction * step, limit, direction)
             more = self.excerpt(align, *sorted((reach - direction * context, outer)))
             if more is None:
                 break
-            more_pres = compare.presence(more.episode, more.recording, sr)
-            found, stopped = _music_edge(more.first + more_pres.center, more_pres.score, found, direction, sr)
+            more_pres = compare.presence(more.episode, more.recording, sr, block_s)
+            found, stopped = _music_edge(more.first + more_pres.center, more_pres.score, found, direction,
+                                         block_s, sr)
             reach = outer
         return Probe(found // hop, heard=True)
+
+    def _hear(self, x: Excerpt, edge: int, direction: int) -> tuple[compare.Presence, float] | None:
+        """Presence in ``x`` and the block length (s) to search with; None if the recording is
+        not heard inside the cue (the side of ``edge`` away from ``direction``). Short blocks
+        place an edge best; where they only just hear the recording (median score under
+        :data:`CLEAR_SIGMAS`), long ones follow it further."""
+        heard = None
+        for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
+            pres = compare.presence(x.episode, x.recording, self.params.sample_rate, block_s)
+            inside = pres.score[direction * (x.first + pres.center - edge) <= 0]
+            level = float(np.median(inside)) if inside.size else 0.0
+            if level > compare.CHANCE_SIGMAS:
+                heard = pres, block_s
+            if level > CLEAR_SIGMAS or (heard is not None and block_s > compare.BLOCK_S):
+                break
+        return heard
 
     def balance_db(self, align: Alignment, first: int, end: int) -> float | None:
         """Music against everything else (dB, :func:`compare.balance_db`) in the middle of the
@@ -144,7 +165,7 @@ class Listener:
             return None
         pres = compare.presence(x.episode, x.recording, p.sample_rate)
         if pres.rho.size == 0 or np.median(pres.score) <= compare.CHANCE_SIGMAS:
-            return None
+            return None  # not heard, or only through an incoherent channel: rho² is no share then
         return compare.balance_db(pres)
 
     def _recording_audio(self, align: Alignment, at: int, n: int) -> np.ndarray | None:
@@ -176,15 +197,15 @@ def _towards(sample: int, limit: int, direction: int) -> int:
     return min(sample, limit) if direction > 0 else max(sample, limit)
 
 
-def _music_edge(center: np.ndarray, score: np.ndarray, edge: int, direction: int,
+def _music_edge(center: np.ndarray, score: np.ndarray, edge: int, direction: int, block_s: float,
                 sample_rate: int) -> tuple[int, bool]:
     """Where the music ends going outwards from sample ``edge``, from blocks centred on samples
     ``center`` with presence ``score`` (:attr:`compare.Presence.score`): ``(sample, stopped)``;
     ``stopped`` is False when the music still plays at the outermost block. The edge is half a
-    step beyond the centre of the last block with music."""
+    step (a quarter block) beyond the centre of the last block with music."""
     order = np.argsort(direction * center)
-    absent_for = ABSENT_S * sample_rate
-    half_step = round(compare.STEP_S * sample_rate / 2)
+    absent_for = ABSENT_BLOCKS * block_s * sample_rate
+    half_step = round(block_s * sample_rate / 4)  # blocks overlap by half
     last_music, gap_from = edge, None
     for c, r in zip(center[order], score[order], strict=True):
         if direction * (c - edge) < 0:
