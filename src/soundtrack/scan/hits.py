@@ -42,8 +42,8 @@ class Hits:
             return parts[0]
         return Hits(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
 
-    def select(self, mask: np.ndarray) -> Hits:
-        """The hits where boolean ``mask`` (or an index array) holds."""
+    def select(self, mask: np.ndarray | slice) -> Hits:
+        """The hits where boolean ``mask`` holds (or at an index array or slice)."""
         return Hits(self.source[mask], self.offset[mask], self.frame[mask], self.last[mask], self.qid[mask])
 
     def between(self, first: int, end: int) -> Hits:
@@ -64,29 +64,30 @@ _FIELDS = ("source", "offset", "frame", "last", "qid")
 
 class HitLog:
     """The hits of the last stretch of the episode: added as lookups finish, read by window,
-    forgotten once no window or back-fill needs them. Memory is bounded by the stretch kept."""
+    forgotten once no window or back-fill needs them. Memory is bounded by the stretch kept.
+    Kept sorted by frame, so a window is two binary searches away."""
 
     def __init__(self) -> None:
         self._parts: list[Hits] = []
-        self._all: Hits | None = Hits.empty()
+        self._all: Hits = Hits.empty()
 
     def add(self, hits: Hits) -> None:
         if len(hits):
             self._parts.append(hits)
-            self._all = None
 
     def between(self, first: int, end: int) -> Hits:
         """The hits with anchors at episode frames ``first <= frame < end``."""
-        return self._merged().between(first, end)
+        merged = self._merged()
+        lo, hi = np.searchsorted(merged.frame, [first, end])
+        return merged.select(slice(lo, hi))
 
     def forget_before(self, frame: int) -> None:
         """Drop the hits anchored before episode frame ``frame``."""
-        kept = self._merged()
-        kept = kept.select(kept.frame >= frame)
-        self._parts, self._all = [kept], kept
+        merged = self._merged()
+        self._all = merged.select(slice(np.searchsorted(merged.frame, frame), None))
 
     def _merged(self) -> Hits:
-        if self._all is None:
-            self._all = Hits.concat(self._parts)
-            self._parts = [self._all]
+        if self._parts:
+            merged = Hits.concat([self._all, *self._parts])
+            self._all, self._parts = merged.select(np.argsort(merged.frame, kind="stable")), []
         return self._all

@@ -18,7 +18,7 @@ from .cues import Span, explained, span, spans
 from .hits import HitLog
 from .listen import Alignment, Listener
 from .stream import SPEEDS, AudioRing, Envelope, Grid
-from .tracks import Track, Tracker, confirmed
+from .tracks import CUE_STRONG_SCORE, Track, Tracker, confirmed
 
 #: Flags: a cue ending this far (s) before its recording's end is ``interrupted``; one starting this
 #: far (s) into its recording is ``partial_start``.
@@ -37,9 +37,11 @@ FOREGROUND_MAX_DIP_DB = 10.0
 #: a track is confirmed at most about a minute after its first landmark (back-fill, window,
 #: decoded block) and closed about as long after its last.
 RING_S = 120.0
-#: The speed of an episode is decided once this many cues agree on it and none heard another
-#: speed; the grids of other speeds then stop (a transfer speeds up the whole programme).
-SPEED_DECISION_CUES = 2
+#: The speed of an episode is decided once confirmed tracks at one speed hold this many agreeing
+#: anchor frames (three strong windows' worth: no chance alignment comes near) and no track at
+#: another speed is confirmed; the grids of other speeds then stop (a transfer speeds up the
+#: whole programme).
+SPEED_DECISION_FRAMES = 3 * CUE_STRONG_SCORE
 
 #: Called after each decoded block with (episode seconds done, × real time so far).
 ScanProgress = Callable[[float, float], None]
@@ -185,16 +187,16 @@ class Scanner:
 
 
 def _decide_speed(grids: list[Grid], tracker: Tracker) -> None:
-    """Stop the grids of other speeds once :data:`SPEED_DECISION_CUES` confirmed tracks agree on
-    one speed and none heard another (in place)."""
+    """Stop the grids of other speeds once one speed has :data:`SPEED_DECISION_FRAMES` of evidence
+    and no other speed a confirmed track (in place)."""
     if len({g.speed for g in grids}) < 2:
         return
-    counts = np.zeros(len(SPEEDS), int)
-    for t in tracker.done + [t for t in tracker.open if confirmed(t)]:
-        counts[SPEEDS.index(t.speed)] += 1
-    winner = int(np.argmax(counts))
-    if counts[winner] >= SPEED_DECISION_CUES and counts.sum() == counts[winner]:
-        grids[:] = [g for g in grids if g.speed == SPEEDS[winner]]
+    tracks = [t for t in tracker.done + tracker.open if confirmed(t)]
+    speeds = {t.speed for t in tracks}
+    if len(speeds) == 1:
+        speed = speeds.pop()
+        if sum(t.hits.distinct_frames() for t in tracks) >= SPEED_DECISION_FRAMES:
+            grids[:] = [g for g in grids if g.speed == speed]
 
 
 def _survival(n_anchors: float, rec: Recording, seconds: float, params: FingerprintParams) -> float:
