@@ -25,10 +25,13 @@ from .stream import AudioRing
 
 #: Each edge is probed with an excerpt reaching :data:`INSIDE_S` into the cue and
 #: :data:`OUTSIDE_S` beyond it; while the music goes on at the excerpt's outer end, the search
-#: goes on in steps of :data:`EXTEND_STEP_S`, up to :data:`EXTEND_MAX_S` from the edge.
+#: goes on in steps growing from :data:`EXTEND_STEP_S` (most edges the fingerprint misses are a
+#: fade of a few seconds) to :data:`EXTEND_STEP_MAX_S` (a buried stretch), up to
+#: :data:`EXTEND_MAX_S` from the edge.
 INSIDE_S = 2.0
 OUTSIDE_S = 2.0
-EXTEND_STEP_S = 8.0
+EXTEND_STEP_S = 3.0
+EXTEND_STEP_MAX_S = 12.0
 EXTEND_MAX_S = 40.0
 #: Short blocks are searched with when the recording's median score inside the cue is above this
 #: (see :meth:`Listener._hear`); twice the chance threshold.
@@ -128,6 +131,7 @@ class Listener:
         step, context = round(EXTEND_STEP_S * sr), round(block_s * sr)
         while not stopped and direction * (limit - reach) > 0 and abs(reach - edge) < EXTEND_MAX_S * sr:
             outer = _towards(reach + direction * step, limit, direction)
+            step = min(2 * step, round(EXTEND_STEP_MAX_S * sr))
             more = self.excerpt(align, *sorted((reach - direction * context, outer)))
             if more is None:
                 break
