@@ -54,7 +54,8 @@ def plot_soundtrack(soundtrack: Soundtrack, path: Path) -> Path:
     ax_cues.set_ylim(n_lanes - 0.4, -0.6)
     ax_cues.set_title(Path(soundtrack.path).name, fontsize=10, loc="left")
     ax_rms.set_ylabel("level (dBFS)")
-    ax_rms.set_title("episode level (grey); music within it, by cue (colour)", fontsize=8, loc="left")
+    ax_rms.set_title("episode level (grey); the music's measured share of it during each cue (colour)",
+                     fontsize=8, loc="left")
     ax_rms.set_xlabel("episode time (s)")
     ax_rms.set_xlim(0, max(1.0, soundtrack.duration_s))
     fig.tight_layout()
