@@ -36,6 +36,8 @@ EXTEND_MAX_S = 40.0
 #: Short blocks are searched with when the recording's median score inside the cue is above this
 #: (see :meth:`Listener._hear`); twice the chance threshold.
 CLEAR_SIGMAS = 2 * compare.CHANCE_SIGMAS
+#: A candidate track is checked on at least this long (s) of audio around its landmarks.
+VERIFY_MIN_S = 4.0
 #: A search stops once this many block lengths of consecutive blocks show no music.
 ABSENT_BLOCKS = 2
 #: The decoded recording is aligned with the episode to the sample within ±this (s): the track's
@@ -111,6 +113,22 @@ class Listener:
             return None
         k, _ = compare.best_match(episode, recording)
         return Excerpt(at, episode, recording[k : k + episode.size])
+
+    def heard_clearly(self, align: Alignment, first: int, end: int) -> bool:
+        """Whether the recording clearly sounds in episode frames ``[first, end)`` (the median
+        block scores over :data:`CLEAR_SIGMAS`, in short or long blocks), which a chance alignment
+        of the fingerprint never does."""
+        p = self.params
+        middle = (first + end) * p.hop // 2
+        half = max((end - first) * p.hop // 2, round(VERIFY_MIN_S * p.sample_rate / 2))
+        x = self.excerpt(align, middle - half, middle + half)
+        if x is None:
+            return False
+        for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
+            pres = compare.presence(x.episode, x.recording, p.sample_rate, block_s)
+            if pres.score.size and np.median(pres.score) > CLEAR_SIGMAS:
+                return True
+        return False
 
     def _probe(self, align: Alignment, edge: int, limit: int, direction: int) -> Probe:
         """Move ``edge`` (a sample) outwards (``direction`` -1: earlier, +1: later) while the music

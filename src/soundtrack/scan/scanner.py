@@ -95,12 +95,15 @@ class Scanner:
                         self._listen_start(track, snapshot, listener, tracker)
                     for track in changes.closed:
                         self._listen_end(track, snapshot, listener, tracker)
+                    self._verify(changes.candidates, snapshot, listener, tracker)
             _decide_speed(grids, tracker)
             if progress is not None:
                 progress(done_s, done_s / max(1e-9, time.perf_counter() - started))
         with cpu.stage("listen"):
-            for track in tracker.finish():
+            closed, candidates = tracker.finish()
+            for track in closed:
                 self._listen_end(track, snapshot, listener, tracker)
+            self._verify(candidates, snapshot, listener, tracker)
         with cpu.stage("cues"):
             found = spans(tracker.done, p, self.min_score)
             cues = _with_overlaps([self._cue(i + 1, s, snapshot, envelope) for i, s in enumerate(found)])
@@ -144,6 +147,16 @@ class Scanner:
         align = self._alignment(track, snapshot)
         track.end_frame = listener.probe_end(align, s.end).edge
         track.balance_db = listener.balance_db(align, min(s.start, track.start_frame or s.start), track.end_frame)
+
+    def _verify(self, candidates: list[Track], snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
+        """Confirm the candidates whose recording is clearly heard where their landmarks are, then
+        listen at their edges like any confirmed track."""
+        for track in candidates:
+            s = span(track, self.params)
+            if s is not None and listener.heard_clearly(self._alignment(track, snapshot), s.start, s.end):
+                tracker.accept(track)
+                self._listen_start(track, snapshot, listener, tracker)
+                self._listen_end(track, snapshot, listener, tracker)
 
     def _worth_listening(self, track: Track, tracker: Tracker) -> Span | None:
         """The span of ``track``, unless it is empty or, as far as is known yet, an echo or a

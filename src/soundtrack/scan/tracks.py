@@ -44,6 +44,10 @@ GAP_S = 20.0
 CUE_MIN_WINDOWS = 2
 CUE_MIN_SCORE = 12
 CUE_STRONG_SCORE = 16
+#: A closed track short of that, with at least this many agreeing frames in
+#: :data:`CUE_MIN_WINDOWS` windows, is a candidate: the scanner listens to its recording there
+#: and confirms it when the recording is clearly heard (:mod:`soundtrack.scan.listen`).
+CANDIDATE_MIN_SCORE = 8
 
 
 @dataclass
@@ -106,10 +110,12 @@ def confirmed(track: Track) -> bool:
 
 @dataclass
 class Changes:
-    """What a vote changed: tracks confirmed for the first time, confirmed tracks closed."""
+    """What a vote changed: tracks confirmed for the first time, confirmed tracks closed, and
+    closed tracks that are candidates (see :data:`CANDIDATE_MIN_SCORE`)."""
 
     confirmed: list[Track] = field(default_factory=list)
     closed: list[Track] = field(default_factory=list)
+    candidates: list[Track] = field(default_factory=list)
 
 
 class Tracker:
@@ -141,15 +147,19 @@ class Tracker:
             changes.confirmed = [t for t in self.open if not t.is_confirmed and confirmed(t)]
         self._added_until = end
         self.next_start += self.hop
-        changes.closed = self._close_stale()
+        changes.closed, changes.candidates = self._close_stale()
         return changes
 
-    def finish(self) -> list[Track]:
-        """Close every track; return the confirmed ones that were still open."""
-        closed = [t for t in self.open if confirmed(t)]
-        self.done += closed
+    def finish(self) -> tuple[list[Track], list[Track]]:
+        """Close every track; return the confirmed ones that were still open, and the candidates."""
+        closed, candidates = self._close(self.open)
         self.open = []
-        return closed
+        return closed, candidates
+
+    def accept(self, track: Track) -> None:
+        """Confirm a candidate (its recording was heard): it joins the confirmed tracks."""
+        track.is_confirmed = True
+        self.done.append(track)
 
     def _extend(self, win: Hits, start: int, end: int) -> None:
         if not self.open:
@@ -178,12 +188,18 @@ class Tracker:
             track.add(earlier.agreeing(source, track.offset, OFFSET_SLACK))
             self.open.append(track)
 
-    def _close_stale(self) -> list[Track]:
-        """Close the tracks with no agreeing hit for :data:`GAP_S`; keep and return the confirmed."""
+    def _close_stale(self) -> tuple[list[Track], list[Track]]:
+        """Close the tracks with no agreeing hit for :data:`GAP_S`: keep and return the confirmed,
+        and return the candidates."""
         stale = [t for t in self.open if self.next_start - t.last_frame > self.gap]
         if not stale:
-            return []
+            return [], []
         self.open = [t for t in self.open if t not in stale]
-        closed = [t for t in stale if confirmed(t)]
+        return self._close(stale)
+
+    def _close(self, tracks: list[Track]) -> tuple[list[Track], list[Track]]:
+        closed = [t for t in tracks if confirmed(t)]
         self.done += closed
-        return closed
+        candidates = [t for t in tracks if not t.is_confirmed and t.windows >= CUE_MIN_WINDOWS
+                      and t.hits.distinct_frames() >= CANDIDATE_MIN_SCORE]
+        return closed, candidates
