@@ -9,7 +9,10 @@ attributes, e.g. ``benchmarks.episodes.CueTruth``) with at least::
 ``expected`` is True for song cues the scanner must report and False for score
 cues (music from recordings that are not in the library).  A *predicted cue*
 is a mapping ``{"recording", "episode_start_s", "episode_end_s",
-"recording_start_s"?}``.  All times are in seconds of the episode timeline.
+"recording_start_s"?, "foreground"?}``.  All times are in seconds of the episode timeline.
+
+Usage: a truth cue of kind ``background`` (12-18 dB under the dialogue) should be
+reported with ``foreground`` false, every other song with ``foreground`` true.
 
 Matching: a prediction matches a truth song cue when it names the same
 recording and their temporal intersection-over-union is >= ``min_iou`` (0.5);
@@ -136,6 +139,24 @@ def _count_score_reported(truth_cues: Sequence[Any], predicted: Sequence[Any]) -
     return count
 
 
+def _usage(truth: Any) -> str:
+    """The usage a truth song cue should get: background music sits 12-18 dB under the dialogue."""
+    return "background" if _get(truth, "kind") == "background" else "foreground"
+
+
+def _usage_scores(truth_cues: Sequence[Any], predicted: Sequence[Any],
+                  matches: Sequence[tuple[int, int, float]]) -> tuple[int, dict[str, int]]:
+    """Matched cues whose predicted ``foreground`` agrees with the truth, and a confusion count
+    keyed ``"<truth>/<predicted>"`` (predictions without ``foreground`` count as ``"unknown"``)."""
+    correct, confusion = 0, defaultdict(int)
+    for t, j, _ in matches:
+        flag = _get(predicted[j], "foreground")
+        said = "unknown" if flag is None else ("foreground" if flag else "background")
+        confusion[f"{_usage(truth_cues[t])}/{said}"] += 1
+        correct += said == _usage(truth_cues[t])
+    return correct, dict(sorted(confusion.items()))
+
+
 def score_scan(
     truth_cues: Sequence[Any], predicted_cues: Sequence[Any], *, min_iou: float = MIN_IOU
 ) -> dict:
@@ -152,6 +173,8 @@ def score_scan(
       boundary error in seconds over matched cues (None if nothing matched).
     - ``median_recording_start_error_s``: same for ``recording_start_s``, over
       matched predictions that give it (None if none do).
+    - ``start_errors_s``, ``end_errors_s``: the absolute boundary errors (s) of every match.
+    - ``usage_correct``, ``usage_confusion``: see :func:`_usage_scores`.
     - ``score_reported``: predictions overlapping a score cue's time span and
       naming a recording that is none of the truth songs.
     - ``n_truth``, ``n_predicted``, ``n_matched``, ``matches`` (triples
@@ -191,6 +214,7 @@ def score_scan(
                if _get(predicted_cues[j], "recording_start_s") is not None
                and _get(truth_cues[t], "recording_start_s") is not None]
     matched_pred = {j for _, j, _ in matches}
+    usage_correct, usage_confusion = _usage_scores(truth_cues, predicted_cues, matches)
     return {
         "precision": precision,
         "recall": recall,
@@ -202,6 +226,10 @@ def score_scan(
         "median_start_error_s": _median_or_none(start_err),
         "median_end_error_s": _median_or_none(end_err),
         "median_recording_start_error_s": _median_or_none(rec_err),
+        "start_errors_s": start_err,
+        "end_errors_s": end_err,
+        "usage_correct": usage_correct,
+        "usage_confusion": usage_confusion,
         "score_reported": _count_score_reported(truth_cues, predicted_cues),
         "n_truth": n_truth,
         "n_predicted": n_pred,
@@ -234,6 +262,10 @@ def _self_check() -> None:
     assert (r["precision"], r["recall"], r["f1"]) == (1.0, 1.0, 1.0), r
     assert r["mashup_both_found"] == 1.0 and r["n_mashups"] == 1
     assert r["score_reported"] == 0 and r["median_start_error_s"] == 0
+    assert r["usage_confusion"] == {"foreground/unknown": 4} and r["usage_correct"] == 0
+    said = [dict(c, foreground=c["recording"] != "/lib/d.ogg") for c in perfect]
+    r = score_scan(truth, said)
+    assert r["usage_correct"] == 3 and r["usage_confusion"] == {"foreground/background": 1, "foreground/foreground": 3}
     assert r["median_recording_start_error_s"] is None
     r = score_scan([dict(truth[0], recording_start_s=12.0)],
                    [dict(perfect[0], recording_start_s=12.25)])

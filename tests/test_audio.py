@@ -9,7 +9,7 @@ import pytest
 from audiogen import SR, synth_music, write_audio
 from scipy.signal import resample_poly
 
-from soundtrack.audio import StreamResampler, load_audio, probe, stream_audio
+from soundtrack.audio import StreamResampler, load_audio, load_span, probe, stream_audio
 from soundtrack.errors import DecodeError, UnusableAudioError
 
 
@@ -31,6 +31,23 @@ def test_decoded_audio_matches_the_signal(tmp_path: Path) -> None:
     y = synth_music(3, 3.0)
     decoded = load_audio(write_audio(tmp_path / "a.wav", y), SR)
     assert np.max(np.abs(decoded - y)) < 1e-3  # 16-bit quantisation only
+
+
+@pytest.mark.parametrize("ext", [".wav", ".ogg", ".mp3"])
+def test_a_span_deep_in_a_file_lines_up_with_the_whole(tmp_path: Path, ext: str) -> None:
+    path = write_audio(tmp_path / f"a{ext}", synth_music(4, 20.0))
+    whole = load_audio(path, 8000)
+    y, first_s = load_span(path, 12.3, 14.3, 8000)
+    assert first_s <= 12.3 and first_s + y.size / 8000 >= 14.3
+    at = round(first_s * 8000)
+    inner = slice(800, y.size - 800)  # away from the resampler's edges
+    corr = np.corrcoef(y[inner], whole[at:at + y.size][inner])[0, 1]
+    assert corr > 0.95
+
+
+def test_a_span_past_the_end_is_empty(tmp_path: Path) -> None:
+    path = write_audio(tmp_path / "a.wav", synth_music(4, 3.0))
+    assert load_span(path, 10.0, 12.0, 8000)[0].size == 0
 
 
 def test_streamed_resampling_equals_resampling_at_once() -> None:

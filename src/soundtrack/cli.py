@@ -23,6 +23,8 @@ from .export import Soundtrack, timecode
 from .ingest import expand_paths
 from .library import DEFAULT_MAX_SPEED_CHANGE, LIBRARY_ENV, MAX_SPEED_CHANGE_LIMIT, Library
 from .models import Match
+from .season import Season
+from .season import summarize as summarize_season
 
 app = typer.Typer(
     help="soundtrack: find every song in every scene. Index music, identify clips.",
@@ -159,34 +161,82 @@ def scan(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the cues as JSON here.")] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write a cue sheet (CSV) here.")] = None,
     plot_out: Annotated[Path | None, typer.Option("--plot", help="Draw the cues and level curve (PNG) here.")] = None,
-    fps: Annotated[float, typer.Option(min=1, help="Frames per second of the CSV timecodes.")] = 25,
+    fps: Annotated[float, typer.Option(min=1, help="Frames per second of the cue sheet timecodes.")] = 25,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write each episode's JSON, CSV cue sheet and PNG into this directory, and a season "
+                      "summary (season.json, season-episodes.csv, season-songs.csv).")] = None,
+    show: Annotated[str | None, typer.Option(help="Name of the show, for the season summary.")] = None,
+    season: Annotated[int | None, typer.Option(min=0, help="Season number, for the season summary.")] = None,
 ) -> None:
     """Find every library song in long recordings: cues with timecodes, flags and usage.
 
-    With several episodes, output file names get the episode's name appended before the extension.
+    With several episodes, --json/--csv/--plot file names get the episode's name appended before
+    the extension; --out DIR names each episode's files after it instead.
     """
     try:
         lib = _open(library)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
     except SoundtrackError as exc:
         raise _fail(exc) from None
-    failed = False
+    except OSError as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] cannot create {out}: {exc.strerror}")
+        raise typer.Exit(1) from None
+    scanned: list[Soundtrack] = []
+    failed: dict[str, str] = {}
     for episode in episodes:
         try:
             soundtrack = _scan_one(lib, episode)
         except SoundtrackError as exc:
-            failed = True
+            failed[str(episode)] = getattr(exc, "reason", str(exc))
             _console(stderr=True).print(f"[bold red]error:[/] {exc}")
             continue
+        scanned.append(soundtrack)
         _print_cues(soundtrack, fps)
         many = len(episodes) > 1
         if json_out:
-            soundtrack.to_json(_per_episode(json_out, episode, many))
+            soundtrack.to_json(_per_episode(json_out, episode, many), fps=fps)
         if csv_out:
             soundtrack.to_csv(_per_episode(csv_out, episode, many), fps=fps)
         if plot_out:
-            soundtrack.plot(_per_episode(plot_out, episode, many))
+            _plot(soundtrack, _per_episode(plot_out, episode, many))
+        if out is not None:
+            _write_report(soundtrack, out / episode.stem, fps)
+    if out is not None:
+        summary = summarize_season(scanned, show=show, season=season, failed=failed)
+        summary.to_json(out / "season.json")
+        summary.to_csv(out / "season-episodes.csv", out / "season-songs.csv")
+        _print_season(summary)
     if failed:
         raise typer.Exit(1)
+
+
+def _write_report(soundtrack: Soundtrack, stem: Path, fps: float) -> None:
+    """An episode's JSON, CSV cue sheet and PNG, named ``stem`` + extension."""
+    soundtrack.to_json(stem.with_name(stem.name + ".json"), fps=fps)
+    soundtrack.to_csv(stem.with_name(stem.name + ".csv"), fps=fps)
+    _plot(soundtrack, stem.with_name(stem.name + ".png"))
+
+
+def _plot(soundtrack: Soundtrack, path: Path) -> None:
+    try:
+        soundtrack.plot(path)
+    except ImportError as exc:  # matplotlib is optional
+        _console(stderr=True).print(f"[yellow]warning:[/] no picture written: {exc}")
+
+
+def _print_season(summary: Season) -> None:
+    out = _console()
+    name = " ".join(x for x in (summary.show, None if summary.season is None else f"season {summary.season}") if x)
+    table = Table(title=f"{name or 'season'}: {len(summary.episodes)} episodes, {len(summary.songs)} songs",
+                  title_justify="left")
+    for col in ("episode", "cues", "songs", "music (min)"):
+        table.add_column(col, justify="left" if col == "episode" else "right")
+    for e in summary.episodes:
+        table.add_row(e.name, str(e.cues), str(e.songs), f"{e.music_s / 60:.1f}")
+    out.print(table)
+    for song in summary.recurring:
+        out.print(f"in {len(song.episodes)} episodes: {song.recording.title} ({', '.join(song.episodes)})")
 
 
 def _scan_one(lib: Library, episode: Path) -> Soundtrack:

@@ -1,10 +1,12 @@
 """The result of a scan: a :class:`Soundtrack` of :class:`Cue` s, and its cue sheet, JSON and plot.
 
-Usage codes follow music cue sheets: ``BI`` background instrumental, ``BV`` background vocal,
-``VI``/``VV`` visual (performed on screen) instrumental/vocal, ``MT``/``ET`` main/end title.
-From audio alone we cannot tell vocal from instrumental, nor whether the music is seen being
-performed, so every cue is written as ``BI``; ``foreground`` (music dominating the mix) is reported
-separately for the person who finishes the sheet.
+Usage codes follow music cue sheets: ``BI``/``BV`` background instrumental/vocal (music under the
+scene, not the focus of attention), ``FI``/``FV`` featured instrumental/vocal (music that is the
+focus, e.g. over a montage), ``VI``/``VV`` visual instrumental/vocal (performed on screen),
+``MT``/``ET`` main/end title. A cue's prominence is measured (the music against the dialogue, see
+:data:`soundtrack.scan.scanner.FOREGROUND_MIN_BALANCE_DB`): a background cue is written ``BI``, a
+foreground one ``FI``. Vocal against instrumental, and whether the music is seen being performed,
+cannot be told from the audio: those codes are for the person who finishes the sheet.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 
 from .models import Recording
 
-#: Cue-sheet usage code written for every cue (see the module docstring).
-DEFAULT_USAGE = "BI"
-CSV_COLUMNS = ("cue", "title", "artist", "composer", "publisher", "usage", "timecode_in", "timecode_out",
-               "duration", "recording_start_s", "recording_end_s", "confidence", "flags")
+#: Cue-sheet usage codes written for background and foreground cues (see the module docstring).
+BACKGROUND_USAGE = "BI"
+FOREGROUND_USAGE = "FI"
+CSV_COLUMNS = ("cue", "title", "artist", "composer", "publisher", "usage", "prominence", "timecode_in",
+               "timecode_out", "duration", "episode_start_s", "episode_end_s", "recording_start_s",
+               "recording_end_s", "speed", "music_vs_rest_db", "confidence", "flags", "overlaps")
 
 
 @dataclass
@@ -30,9 +34,10 @@ class Cue:
     ``episode_*`` locate the cue in the episode, ``recording_*`` the part of the recording heard.
     ``score`` counts episode anchor frames agreeing with the alignment; ``coverage`` is their rate
     over the rate of the recording's own anchor peaks in the index (near 1: heard clean; small:
-    buried or degraded). ``foreground`` says the music fills the mix (see
-    :data:`soundtrack.scan.FOREGROUND_MAX_DIP_DB`). ``overlaps`` holds the numbers of cues
-    sounding at the same time.
+    buried or degraded). ``foreground`` says the music is the focus rather than under the scene,
+    from ``balance_db``, the music's level against everything else in the episode during the cue
+    (None when it could not be measured: see :mod:`soundtrack.scan.compare`). ``overlaps`` holds
+    the numbers of cues sounding at the same time.
     """
 
     number: int
@@ -48,7 +53,7 @@ class Cue:
     partial_start: bool = False
     coverage: float = 0.0
     foreground: bool = False
-    usage: str = DEFAULT_USAGE
+    balance_db: float | None = None
     overlaps: list[int] = field(default_factory=list)
 
     @property
@@ -57,25 +62,40 @@ class Cue:
         return self.episode_end_s - self.episode_start_s
 
     @property
+    def usage(self) -> str:
+        """The cue-sheet usage code (see the module docstring)."""
+        return FOREGROUND_USAGE if self.foreground else BACKGROUND_USAGE
+
+    @property
+    def prominence(self) -> str:
+        """``"foreground"`` or ``"background"``."""
+        return "foreground" if self.foreground else "background"
+
+    @property
     def flags(self) -> list[str]:
         """Short names of the cue's flags, for tables."""
         names = [("partial_start", self.partial_start), ("interrupted", self.interrupted),
                  ("overlap", bool(self.overlaps)), ("foreground", self.foreground)]
         return [name for name, on in names if on]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, fps: float = 25) -> dict[str, Any]:
+        """The cue as JSON-ready data; timecodes ``HH:MM:SS:FF`` at ``fps`` frames per second."""
         r = self.recording
         return {
             "number": self.number, "recording_id": r.id, "title": r.title, "artist": r.artist,
             "composer": r.composer, "publisher": r.publisher, "path": r.path,
+            "usage": self.usage, "prominence": self.prominence,
+            "timecode_in": timecode(self.episode_start_s, fps), "timecode_out": timecode(self.episode_end_s, fps),
+            "duration": timecode(self.duration_s, fps),
             "episode_start_s": round(self.episode_start_s, 3), "episode_end_s": round(self.episode_end_s, 3),
             "duration_s": round(self.duration_s, 3),
             "recording_start_s": round(self.recording_start_s, 3),
             "recording_end_s": round(self.recording_end_s, 3),
             "speed": round(self.speed, 5), "score": self.score, "confidence": round(self.confidence, 4),
             "coverage": round(self.coverage, 4), "foreground": self.foreground,
+            "balance_db": None if self.balance_db is None else round(self.balance_db, 1),
             "interrupted": self.interrupted, "partial_start": self.partial_start,
-            "overlaps": list(self.overlaps), "usage": self.usage,
+            "overlaps": list(self.overlaps),
         }
 
 
@@ -83,7 +103,8 @@ class Cue:
 class Soundtrack:
     """Every library recording heard in the episode at ``path``, as cues in episode order.
 
-    ``rms`` is the episode's RMS level (linear, full scale = 1) every ``envelope_s`` seconds.
+    ``rms`` is the episode's RMS level (linear, full scale = 1) every ``envelope_s`` seconds;
+    ``cpu_s`` the CPU seconds the scan spent per stage (decode, fingerprint, lookup, ...).
     """
 
     path: str
@@ -91,15 +112,22 @@ class Soundtrack:
     cues: list[Cue]
     envelope_s: float = 0.25
     rms: list[float] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"episode": self.path, "duration_s": round(self.duration_s, 3),
-                "cues": [c.to_dict() for c in self.cues]}
+    def to_dict(self, fps: float = 25) -> dict[str, Any]:
+        """The soundtrack as JSON-ready data (timecodes at ``fps`` frames per second)."""
+        return {"episode": self.path, "duration_s": round(self.duration_s, 3), "fps": fps,
+                "music_s": round(self.music_s, 3), "cues": [c.to_dict(fps) for c in self.cues]}
 
-    def to_json(self, path: str | Path) -> Path:
+    @property
+    def music_s(self) -> float:
+        """Seconds of the episode during which at least one cue sounds."""
+        return covered_s([(c.episode_start_s, c.episode_end_s) for c in self.cues])
+
+    def to_json(self, path: str | Path, fps: float = 25) -> Path:
         """Write :meth:`to_dict` as JSON to ``path``."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        path.write_text(json.dumps(self.to_dict(fps), indent=2) + "\n")
         return path
 
     def to_csv(self, path: str | Path, fps: float = 25) -> Path:
@@ -111,9 +139,11 @@ class Soundtrack:
             for c in self.cues:
                 r = c.recording
                 writer.writerow([c.number, r.title, r.artist or "", r.composer or "", r.publisher or "", c.usage,
-                                 timecode(c.episode_start_s, fps), timecode(c.episode_end_s, fps),
-                                 timecode(c.duration_s, fps), f"{c.recording_start_s:.2f}",
-                                 f"{c.recording_end_s:.2f}", f"{c.confidence:.2f}", " ".join(c.flags)])
+                                 c.prominence, timecode(c.episode_start_s, fps), timecode(c.episode_end_s, fps),
+                                 timecode(c.duration_s, fps), f"{c.episode_start_s:.2f}", f"{c.episode_end_s:.2f}",
+                                 f"{c.recording_start_s:.2f}", f"{c.recording_end_s:.2f}", f"{c.speed:.5g}",
+                                 "" if c.balance_db is None else f"{c.balance_db:.1f}", f"{c.confidence:.2f}",
+                                 " ".join(c.flags), " ".join(map(str, c.overlaps))])
         return path
 
     def plot(self, path: str | Path) -> Path:
@@ -134,6 +164,20 @@ def timecode(seconds: float, fps: float = 25) -> str:
     ff = total % frames_per_s
     s = total // frames_per_s
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
+
+
+def covered_s(spans: list[tuple[float, float]]) -> float:
+    """Total length (s) of the union of ``(start, end)`` spans: overlaps count once.
+
+    >>> covered_s([(0, 10), (5, 12), (20, 21)])
+    13.0
+    """
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
 
 
 def lanes(cues: list[Cue], label_s: list[float] | None = None) -> list[int]:

@@ -1,0 +1,129 @@
+"""From confirmed tracks to cues: boundaries, chance edges, shared material, repeats, flags.
+
+A cue starts at the first agreeing anchor of its track and ends at the last peak of the latest
+agreeing triplet, after stray hits at either end are trimmed (:func:`trim`). Two kinds of track
+are not cues of their own:
+
+* *Shared material.* When two library recordings contain the same audio (a common intro, a
+  re-used loop), the episode's landmarks there match both. A track most of whose agreeing
+  landmarks also agree with a stronger track at the same time is that track's echo
+  (:data:`EXPLAINED_SHARE`). Two songs really playing at once (a mashup) match through different
+  landmarks, so both stay.
+* *Repeats.* Music that repeats itself (loops, choruses) matches the same episode audio at
+  several offsets of one recording, but a recording cannot be heard twice at once: of the
+  overlapping tracks of one recording only the strongest is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..params import FingerprintParams
+from .tracks import Track
+
+#: Hits at a cue's edges further than this (s) from the next agreeing hit may be chance hits.
+EDGE_GAP_S = 1.5
+#: A run of agreeing hits with at least this many distinct anchor frames is solid evidence.
+SOLID_RUN = 3
+#: A track is another's echo when at least this share of its agreeing landmarks agree with the
+#: other, stronger, track too. Songs really sounding together share none (0.00 for every mashup
+#: of the scan benchmark); tracks echoing shared material shared 0.33-0.67.
+EXPLAINED_SHARE = 0.2
+#: Tracks of one recording overlapping by more than this (s) are repeats of its own material.
+REPEAT_OVERLAP_S = 1.0
+
+
+@dataclass(frozen=True)
+class Span:
+    """A track's trimmed evidence: its distinct agreeing anchor ``frames`` (sorted), the ids of
+    its agreeing landmarks, and the cue's first and end frame (``start``: the first anchor;
+    ``end``: the last peak of the latest triplet), both moved outwards where listening to the
+    recording found more of it (:class:`Track` ``start_frame``/``end_frame``)."""
+
+    track: Track
+    frames: np.ndarray
+    start: int
+    end: int
+    qids: np.ndarray
+
+    @property
+    def score(self) -> int:
+        return int(self.frames.size)
+
+
+def spans(tracks: list[Track], params: FingerprintParams, min_score: int) -> list[Span]:
+    """The cues among ``tracks``, as spans in episode order (see the module docstring)."""
+    found = [s for s in (span(t, params) for t in tracks) if s is not None and s.score >= min_score]
+    found = drop_echoes(found)
+    found = drop_repeats(found, round(params.seconds_to_frames(REPEAT_OVERLAP_S)))
+    return sorted(found, key=lambda s: s.start)
+
+
+def span(track: Track, params: FingerprintParams) -> Span | None:
+    """The trimmed evidence of ``track`` (None if nothing is left)."""
+    hits = track.hits
+    frames = trim(np.unique(hits.frame), params.seconds_to_frames(EDGE_GAP_S))
+    if frames.size == 0:
+        return None
+    inside = (hits.frame >= frames[0]) & (hits.frame <= frames[-1])
+    tail = inside & (hits.frame >= frames[max(0, frames.size - 20)])  # the latest triplets
+    start, end = int(frames[0]), int(hits.last[tail].max())
+    return Span(track, frames, min(start, track.start_frame if track.start_frame is not None else start),
+                max(end, track.end_frame if track.end_frame is not None else end), np.unique(hits.qid[inside]))
+
+
+def trim(frames: np.ndarray, max_gap: float) -> np.ndarray:
+    """Drop isolated hits at either end of sorted ``frames``: keep every run (consecutive hits at
+    most ``max_gap`` frames apart) from the first to the last run of at least :data:`SOLID_RUN`
+    distinct frames. A cue may contain quiet stretches where the music is drowned, but its edges
+    should not be stray hits."""
+    if frames.size < 2:
+        return frames
+    runs = np.split(frames, np.flatnonzero(np.diff(frames) > max_gap) + 1)
+    solid = [i for i, r in enumerate(runs) if np.unique(r).size >= SOLID_RUN]
+    if not solid:
+        return max(runs, key=len)
+    return np.concatenate(runs[solid[0] : solid[-1] + 1])
+
+
+def drop_echoes(found: list[Span]) -> list[Span]:
+    """Drop the tracks whose landmarks are mostly a stronger overlapping track's (shared audio)."""
+    kept: list[Span] = []
+    for s in sorted(found, key=lambda s: -s.score):
+        if not any(is_echo(s, k) for k in kept):
+            kept.append(s)
+    return kept
+
+
+def drop_repeats(found: list[Span], max_overlap: int) -> list[Span]:
+    """Keep the strongest of spans of one recording that overlap by more than ``max_overlap``
+    frames (see the module docstring)."""
+    kept: list[Span] = []
+    for s in sorted(found, key=lambda s: -s.score):
+        if not any(is_repeat(s, k, max_overlap) for k in kept):
+            kept.append(s)
+    return kept
+
+
+def is_echo(weak: Span, strong: Span) -> bool:
+    """Whether ``weak`` sounds with ``strong`` (another recording) through the same landmarks."""
+    return (weak.track.recording_id != strong.track.recording_id and _overlap(weak, strong) > 0
+            and float(np.isin(weak.qids, strong.qids, assume_unique=True).mean()) >= EXPLAINED_SHARE)
+
+
+def is_repeat(weak: Span, strong: Span, max_overlap: int) -> bool:
+    """Whether ``weak`` is ``strong``'s recording again, at the same time (another offset)."""
+    return weak.track.recording_id == strong.track.recording_id and _overlap(weak, strong) > max_overlap
+
+
+def explained(weak: Span, others: list[Span], params: FingerprintParams) -> bool:
+    """Whether a stronger span among ``others`` makes ``weak`` an echo or a repeat."""
+    max_overlap = round(params.seconds_to_frames(REPEAT_OVERLAP_S))
+    return any(o.score > weak.score and (is_echo(weak, o) or is_repeat(weak, o, max_overlap)) for o in others)
+
+
+def _overlap(a: Span, b: Span) -> int:
+    """Frames during which both spans sound (negative: the gap between them)."""
+    return min(a.end, b.end) - max(a.start, b.start)

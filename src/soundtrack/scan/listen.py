@@ -1,0 +1,241 @@
+"""Listen to a track's recording next to the episode: where its edges really are, how loud it is.
+
+The fingerprint finds a song, its alignment, and where its landmarks survive. Where they are
+thin (a song fading in or out, under dialogue, the quieter song of a mashup, a phone recording)
+the edges it gives can be seconds inside the real ones. So around each edge of a confirmed track
+the recording's own audio is decoded (a seek, a few seconds) and compared with the episode audio
+still held in the ring (:func:`soundtrack.scan.compare.presence`): the edge moves outwards while
+the episode keeps following the recording. What is heard inside the cue also measures the music
+against the dialogue, for the cue's usage (:func:`soundtrack.scan.compare.balance_db`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..audio import StreamResampler, load_span
+from ..errors import AudioError
+from ..models import Recording
+from ..params import FingerprintParams
+from . import compare
+from .stream import AudioRing
+
+#: Each edge is probed with an excerpt reaching :data:`INSIDE_S` into the cue and
+#: :data:`OUTSIDE_S` beyond it; while the music goes on at the excerpt's outer end, the search
+#: goes on in steps growing from :data:`EXTEND_STEP_S` (most edges the fingerprint misses are a
+#: fade of a few seconds) to :data:`EXTEND_STEP_MAX_S` (a buried stretch), up to
+#: :data:`EXTEND_MAX_S` from the edge.
+INSIDE_S = 2.0
+OUTSIDE_S = 2.0
+EXTEND_STEP_S = 3.0
+EXTEND_STEP_MAX_S = 12.0
+EXTEND_MAX_S = 40.0
+#: Short blocks are searched with when the recording's median score inside the cue is above this
+#: (see :meth:`Listener._hear`); twice the chance threshold.
+CLEAR_SIGMAS = 2 * compare.CHANCE_SIGMAS
+#: A candidate track is checked on at least this long (s) of audio around its landmarks.
+VERIFY_MIN_S = 4.0
+#: A search stops once this many block lengths of consecutive blocks show no music.
+ABSENT_BLOCKS = 2
+#: The decoded recording is aligned with the episode to the sample within ±this (s): the track's
+#: offset (±2 frames) and container timestamps after a seek are that close.
+ALIGN_S = 0.05
+#: Usage is measured on an excerpt this long (s) from the middle of the part of the cue still in
+#: the ring (its edges are often unlike the rest: a fade, a pause before the dialogue starts).
+USAGE_S = 3.0
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Where a recording sounds in the episode: recording time = episode time × ``speed`` +
+    ``offset_s``."""
+
+    recording: Recording
+    speed: float
+    offset_s: float
+
+    def recording_time(self, episode_s: float) -> float:
+        return episode_s * self.speed + self.offset_s
+
+    def episode_time(self, recording_s: float) -> float:
+        return (recording_s - self.offset_s) / self.speed
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """Episode samples from absolute sample ``first`` and the recording's, aligned with them."""
+
+    first: int
+    episode: np.ndarray
+    recording: np.ndarray
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What listening at one edge found: the edge (episode frame), and whether the recording
+    was heard at all."""
+
+    edge: int
+    heard: bool = False
+
+
+class Listener:
+    """Compare tracks with their recordings over the episode audio held in ``ring``."""
+
+    def __init__(self, params: FingerprintParams, ring: AudioRing) -> None:
+        self.params = params
+        self.ring = ring
+        self.unreadable: set[str] = set()
+
+    def probe_start(self, align: Alignment, start: int) -> Probe:
+        """Where the music begins, at or before episode frame ``start``."""
+        first = max(self.ring.start, round(align.episode_time(0.0) * self.params.sample_rate), 0)
+        return self._probe(align, start * self.params.hop, first, -1)
+
+    def probe_end(self, align: Alignment, end: int) -> Probe:
+        """Where the music stops, at or after episode frame ``end``."""
+        p = self.params
+        last = min(self.ring.end, round(align.episode_time(align.recording.duration_s) * p.sample_rate))
+        return self._probe(align, end * p.hop, last, +1)
+
+    def excerpt(self, align: Alignment, first: int, end: int) -> Excerpt | None:
+        """Episode samples ``[first, end)`` (as far as the ring still holds them) and the recording
+        aligned with them to the sample; None if either cannot be had."""
+        episode, at = self.ring.get(first, end)
+        if episode.size < self.params.sample_rate:
+            return None
+        margin = round(ALIGN_S * self.params.sample_rate)
+        recording = self._recording_audio(align, at - margin, episode.size + 2 * margin)
+        if recording is None:
+            return None
+        k, _ = compare.best_match(episode, recording)
+        return Excerpt(at, episode, recording[k : k + episode.size])
+
+    def heard_clearly(self, align: Alignment, first: int, end: int) -> bool:
+        """Whether the recording clearly sounds in episode frames ``[first, end)`` (the median
+        block scores over :data:`CLEAR_SIGMAS`, in short or long blocks), which a chance alignment
+        of the fingerprint never does."""
+        p = self.params
+        middle = (first + end) * p.hop // 2
+        half = max((end - first) * p.hop // 2, round(VERIFY_MIN_S * p.sample_rate / 2))
+        x = self.excerpt(align, middle - half, middle + half)
+        if x is None:
+            return False
+        for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
+            pres = compare.presence(x.episode, x.recording, p.sample_rate, block_s)
+            if pres.score.size and np.median(pres.score) > CLEAR_SIGMAS:
+                return True
+        return False
+
+    def _probe(self, align: Alignment, edge: int, limit: int, direction: int) -> Probe:
+        """Move ``edge`` (a sample) outwards (``direction`` -1: earlier, +1: later) while the music
+        goes on, no further than ``limit``; return it as a frame."""
+        sr, hop = self.params.sample_rate, self.params.hop
+        if direction * (limit - edge) <= 0:  # the recording's own start or end: nothing beyond
+            return Probe(edge // hop)
+        inside, outside = round(INSIDE_S * sr), round(OUTSIDE_S * sr)
+        reach = _towards(edge + direction * outside, limit, direction)
+        x = self.excerpt(align, *sorted((edge - direction * inside, reach)))
+        if x is None:
+            return Probe(edge // hop)
+        heard = self._hear(x, edge, direction)
+        if heard is None:  # not heard even inside the cue
+            return Probe(edge // hop)
+        pres, block_s = heard
+        found, stopped = _music_edge(x.first + pres.center, pres.score, edge, direction, block_s, sr)
+        step, context = round(EXTEND_STEP_S * sr), round(block_s * sr)
+        while not stopped and direction * (limit - reach) > 0 and abs(reach - edge) < EXTEND_MAX_S * sr:
+            outer = _towards(reach + direction * step, limit, direction)
+            step = min(2 * step, round(EXTEND_STEP_MAX_S * sr))
+            more = self.excerpt(align, *sorted((reach - direction * context, outer)))
+            if more is None:
+                break
+            more_pres = compare.presence(more.episode, more.recording, sr, block_s)
+            found, stopped = _music_edge(more.first + more_pres.center, more_pres.score, found, direction,
+                                         block_s, sr)
+            reach = outer
+        return Probe(found // hop, heard=True)
+
+    def _hear(self, x: Excerpt, edge: int, direction: int) -> tuple[compare.Presence, float] | None:
+        """Presence in ``x`` and the block length (s) to search with; None if the recording is
+        not heard inside the cue (the side of ``edge`` away from ``direction``). Short blocks
+        place an edge best; where they only just hear the recording (median score under
+        :data:`CLEAR_SIGMAS`), long ones follow it further."""
+        heard = None
+        for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
+            pres = compare.presence(x.episode, x.recording, self.params.sample_rate, block_s)
+            inside = pres.score[direction * (x.first + pres.center - edge) <= 0]
+            level = float(np.median(inside)) if inside.size else 0.0
+            if level > compare.CHANCE_SIGMAS:
+                heard = pres, block_s
+            if level > CLEAR_SIGMAS or (heard is not None and block_s > compare.BLOCK_S):
+                break
+        return heard
+
+    def balance_db(self, align: Alignment, first: int, end: int) -> float | None:
+        """Music against everything else (dB, :func:`compare.balance_db`) in the middle of the
+        part of episode frames ``[first, end)`` still in the ring; None if it cannot be heard."""
+        p = self.params
+        lo, hi = max(first * p.hop, self.ring.start), min(end * p.hop, self.ring.end)
+        half = round(USAGE_S * p.sample_rate / 2)
+        middle = (lo + hi) // 2
+        x = self.excerpt(align, max(lo, middle - half), min(hi, middle + half))
+        if x is None:
+            return None
+        pres = compare.presence(x.episode, x.recording, p.sample_rate)
+        if pres.rho.size == 0 or np.median(pres.score) <= compare.CHANCE_SIGMAS:
+            return None  # not heard, or only through an incoherent channel: rho² is no share then
+        return compare.balance_db(pres)
+
+    def _recording_audio(self, align: Alignment, at: int, n: int) -> np.ndarray | None:
+        """``n`` samples of the recording as heard from episode sample ``at`` (silence outside the
+        recording); None if its file cannot be decoded."""
+        rec, sr = align.recording, self.params.sample_rate
+        if rec.path in self.unreadable:
+            return None
+        start_s, end_s = align.recording_time(at / sr), align.recording_time((at + n) / sr)
+        try:
+            y, t0 = load_span(rec.path, max(0.0, start_s - 0.05), end_s + 0.05, sr)
+        except (AudioError, OSError):
+            self.unreadable.add(rec.path)
+            return None
+        if align.speed != 1.0:  # heard faster: play the recording at the episode's pace
+            ratio = Fraction(align.speed).limit_denominator(1000)
+            stretch = StreamResampler(ratio.numerator, ratio.denominator)
+            y = np.concatenate([stretch.push(y), stretch.flush()])
+        first = round(align.episode_time(t0) * sr) - at  # where y[0] falls in the excerpt
+        out = np.zeros(n, np.float32)
+        lo, hi = max(0, first), min(n, first + y.size)
+        if hi > lo:
+            out[lo:hi] = y[lo - first : hi - first]
+        return out
+
+
+def _towards(sample: int, limit: int, direction: int) -> int:
+    """``sample``, but not past ``limit`` in ``direction``."""
+    return min(sample, limit) if direction > 0 else max(sample, limit)
+
+
+def _music_edge(center: np.ndarray, score: np.ndarray, edge: int, direction: int, block_s: float,
+                sample_rate: int) -> tuple[int, bool]:
+    """Where the music ends going outwards from sample ``edge``, from blocks centred on samples
+    ``center`` with presence ``score`` (:attr:`compare.Presence.score`): ``(sample, stopped)``;
+    ``stopped`` is False when the music still plays at the outermost block. The edge is half a
+    step (a quarter block) beyond the centre of the last block with music."""
+    order = np.argsort(direction * center)
+    absent_for = ABSENT_BLOCKS * block_s * sample_rate
+    half_step = round(block_s * sample_rate / 4)  # blocks overlap by half
+    last_music, gap_from = edge, None
+    for c, r in zip(center[order], score[order], strict=True):
+        if direction * (c - edge) < 0:
+            continue
+        if r > compare.CHANCE_SIGMAS:
+            last_music, gap_from = int(c) + direction * half_step, None
+        elif gap_from is None:
+            gap_from = int(c)
+        elif abs(c - gap_from) >= absent_for:
+            return last_music, True
+    return last_music, False

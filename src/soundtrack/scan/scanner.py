@@ -1,0 +1,237 @@
+"""The scanner: decode the episode once, fingerprint it as it streams, vote, and make cues."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import stream_audio
+from ..export import Cue, Soundtrack
+from ..index.store import IndexStore, Snapshot
+from ..models import Recording
+from ..params import FingerprintParams
+from .cues import Span, explained, span, spans
+from .hits import HitLog
+from .listen import Alignment, Listener
+from .stream import SPEEDS, AudioRing, Envelope, Grid
+from .tracks import CUE_STRONG_SCORE, Track, Tracker, confirmed
+
+#: Flags: a cue ending this far (s) before its recording's end is ``interrupted``; one starting this
+#: far (s) into its recording is ``partial_start``.
+INTERRUPTED_S = 10.0
+PARTIAL_START_S = 5.0
+#: The RMS level envelope is kept at this resolution (seconds per value).
+ENVELOPE_S = 0.25
+#: A cue is foreground music when the music is at most this far (dB) below everything else in the
+#: episode during the cue (:func:`soundtrack.scan.compare.balance_db`): half-way between music as
+#: loud as the dialogue (0 dB) and background music, 12-18 dB under it (-15 dB in the middle).
+FOREGROUND_MIN_BALANCE_DB = -7.5
+#: When the recording cannot be heard (its file is gone), a cue is foreground music when the
+#: episode level dips less than this (dB) below its median during the cue (:func:`_level_dip_db`).
+FOREGROUND_MAX_DIP_DB = 10.0
+#: Seconds of decoded episode audio kept for listening to tracks' recordings (:mod:`.listen`):
+#: a track is confirmed at most about a minute after its first landmark (back-fill, window,
+#: decoded block) and closed about as long after its last.
+RING_S = 120.0
+#: The speed of an episode is decided once confirmed tracks at one speed hold this many agreeing
+#: anchor frames (three strong windows' worth: no chance alignment comes near) and no track at
+#: another speed is confirmed; the grids of other speeds then stop (a transfer speeds up the
+#: whole programme).
+SPEED_DECISION_FRAMES = 3 * CUE_STRONG_SCORE
+
+#: Called after each decoded block with (episode seconds done, × real time so far).
+ScanProgress = Callable[[float, float], None]
+
+
+class CpuTimes(dict[str, float]):
+    """CPU seconds (user + system) spent per stage of a scan."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.process_time()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.process_time() - started
+
+
+class Scanner:
+    """Scan one episode against an index (see :mod:`soundtrack.scan` for the method)."""
+
+    def __init__(self, store: IndexStore, params: FingerprintParams, *, min_score: int) -> None:
+        self.store = store
+        self.params = params
+        self.min_score = min_score
+
+    def scan(self, path: str | Path, progress: ScanProgress | None = None) -> Soundtrack:
+        """Decode ``path`` and return its :class:`Soundtrack`. Raises :class:`AudioError`."""
+        snapshot = self.store.snapshot()
+        p = self.params
+        grids = [Grid(p, speed=speed, fan_out=p.fan_out, number=i) for i, speed in enumerate(SPEEDS)]
+        cpu = CpuTimes()
+        envelope = Envelope(step=round(ENVELOPE_S * p.sample_rate))
+        ring = AudioRing(round(RING_S * p.sample_rate))
+        listener = Listener(p, ring)
+        log, tracker = HitLog(), Tracker(p)
+        started = time.perf_counter()
+        done_s = 0.0
+        for final in self._decode(path, grids, envelope, ring, cpu):
+            with cpu.stage("lookup"):
+                for grid in grids:
+                    log.add(grid.hits(snapshot))
+            done_s = grids[0].fp.n_samples / p.sample_rate
+            # landmarks before `limit` are final; the last windows may run past the end
+            limit = p.seconds_to_frames(done_s) if final else min(g.ready for g in grids) - tracker.window
+            while tracker.next_start <= limit:
+                with cpu.stage("vote"):
+                    changes = tracker.vote(log)
+                    log.forget_before(tracker.keep_from)
+                with cpu.stage("listen"):
+                    for track in changes.confirmed:
+                        self._listen_start(track, snapshot, listener, tracker)
+                    for track in changes.closed:
+                        self._listen_end(track, snapshot, listener, tracker)
+                    self._verify(changes.candidates, snapshot, listener, tracker)
+            _decide_speed(grids, tracker)
+            if progress is not None:
+                progress(done_s, done_s / max(1e-9, time.perf_counter() - started))
+        with cpu.stage("listen"):
+            closed, candidates = tracker.finish()
+            for track in closed:
+                self._listen_end(track, snapshot, listener, tracker)
+            self._verify(candidates, snapshot, listener, tracker)
+        with cpu.stage("cues"):
+            found = spans(tracker.done, p, self.min_score)
+            cues = _with_overlaps([self._cue(i + 1, s, snapshot, envelope) for i, s in enumerate(found)])
+        return Soundtrack(path=str(path), duration_s=done_s, cues=cues, envelope_s=ENVELOPE_S, rms=envelope.rms,
+                          cpu_s=dict(cpu))
+
+    def _decode(self, path: str | Path, grids: list[Grid], envelope: Envelope, ring: AudioRing,
+                cpu: CpuTimes) -> Iterator[bool]:
+        """Push each decoded block to the grids; yield ``False`` per block, ``True`` after the flush."""
+        blocks = stream_audio(path, self.params.sample_rate)
+        while True:
+            with cpu.stage("decode"):
+                y = next(blocks, None)
+                if y is not None:
+                    envelope.push(y)
+                    ring.push(y)
+            if y is None:
+                break
+            with cpu.stage("fingerprint"):
+                for grid in grids:
+                    grid.push(y)
+            yield False
+        envelope.flush()
+        with cpu.stage("fingerprint"):
+            for grid in grids:
+                grid.flush()
+        yield True
+
+    def _listen_start(self, track: Track, snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
+        """A newly confirmed track: listen to its recording around its first landmarks (while the
+        episode audio there is still in the ring); the music may begin earlier."""
+        s = self._worth_listening(track, tracker)
+        if s is not None:
+            track.start_frame = listener.probe_start(self._alignment(track, snapshot), s.start).edge
+
+    def _listen_end(self, track: Track, snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
+        """A closed confirmed track: listen around its last landmarks; measure its usage."""
+        s = self._worth_listening(track, tracker)
+        if s is None:
+            return
+        align = self._alignment(track, snapshot)
+        track.end_frame = listener.probe_end(align, s.end).edge
+        track.balance_db = listener.balance_db(align, min(s.start, track.start_frame or s.start), track.end_frame)
+
+    def _verify(self, candidates: list[Track], snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
+        """Confirm the candidates whose recording is clearly heard where their landmarks are, then
+        listen at their edges like any confirmed track."""
+        for track in candidates:
+            s = span(track, self.params)
+            if s is not None and listener.heard_clearly(self._alignment(track, snapshot), s.start, s.end):
+                tracker.accept(track)
+                self._listen_start(track, snapshot, listener, tracker)
+                self._listen_end(track, snapshot, listener, tracker)
+
+    def _worth_listening(self, track: Track, tracker: Tracker) -> Span | None:
+        """The span of ``track``, unless it is empty or, as far as is known yet, an echo or a
+        repeat of a stronger track (:mod:`.cues`): those are dropped, and their music, which
+        is really there, would keep a search going."""
+        s = span(track, self.params)
+        if s is None:
+            return None
+        others = [o for t in tracker.open + tracker.done
+                  if t is not track and t.is_confirmed and t.last_frame >= s.start
+                  and (o := span(t, self.params)) is not None]
+        return None if explained(s, others, self.params) else s
+
+    def _alignment(self, track: Track, snapshot: Snapshot) -> Alignment:
+        return Alignment(snapshot.recording(track.recording_id), track.speed,
+                         self.params.frames_to_seconds(track.offset))
+
+    def _cue(self, number: int, span: Span, snapshot: Snapshot, envelope: Envelope) -> Cue:
+        """A cue from a span: it starts at the first agreeing anchor and ends at the last peak of
+        the latest agreeing triplet."""
+        p, track = self.params, span.track
+        rec: Recording = snapshot.recording(track.recording_id)
+        start_s, end_s = p.frames_to_seconds(span.start), p.frames_to_seconds(span.end)
+        rec_start_s = max(0.0, p.frames_to_seconds(span.start * track.speed + track.offset))
+        rec_end_s = min(rec.duration_s, p.frames_to_seconds(span.end * track.speed + track.offset))
+        score = span.score
+        balance = track.balance_db
+        foreground = bool(balance >= FOREGROUND_MIN_BALANCE_DB if balance is not None
+                          else _level_dip_db(envelope.rms, start_s, end_s) < FOREGROUND_MAX_DIP_DB)
+        return Cue(
+            number=number, recording=rec,
+            episode_start_s=start_s, episode_end_s=end_s,
+            recording_start_s=rec_start_s, recording_end_s=rec_end_s,
+            speed=track.speed, score=score,
+            confidence=1.0 - 2.0 ** (-score / self.min_score),
+            interrupted=rec_end_s < rec.duration_s - INTERRUPTED_S,
+            partial_start=rec_start_s > PARTIAL_START_S,
+            coverage=_survival(score / track.speed, rec, end_s - start_s, p),
+            foreground=foreground, balance_db=balance,
+        )
+
+
+def _decide_speed(grids: list[Grid], tracker: Tracker) -> None:
+    """Stop the grids of other speeds once one speed has :data:`SPEED_DECISION_FRAMES` of evidence
+    and no other speed a confirmed track (in place)."""
+    if len({g.speed for g in grids}) < 2:
+        return
+    tracks = [t for t in tracker.done + tracker.open if confirmed(t)]
+    speeds = {t.speed for t in tracks}
+    if len(speeds) == 1:
+        speed = speeds.pop()
+        if sum(t.hits.distinct_frames() for t in tracks) >= SPEED_DECISION_FRAMES:
+            grids[:] = [g for g in grids if g.speed == speed]
+
+
+def _survival(n_anchors: float, rec: Recording, seconds: float, params: FingerprintParams) -> float:
+    """Agreeing anchor frames per second over the recording's own anchor peaks per second in the
+    index: near 1 when the music is heard clean, small when dialogue or effects bury it."""
+    per_peak = params.fan_out * (params.fan_out - 1) // 2  # hashes per anchor peak in the index
+    indexed_rate = rec.n_hashes / per_peak / max(rec.duration_s, 1e-9)
+    return n_anchors / max(seconds, 1e-9) / indexed_rate if indexed_rate else 0.0
+
+
+def _level_dip_db(rms: list[float], start_s: float, end_s: float) -> float:
+    """Median minus 10th-percentile episode level (dB) between ``start_s`` and ``end_s``."""
+    cells = np.asarray(rms[int(start_s / ENVELOPE_S) : int(np.ceil(end_s / ENVELOPE_S))], dtype=np.float64)
+    if cells.size == 0:
+        return 0.0
+    level = 20 * np.log10(np.maximum(cells, 1e-5))
+    return float(np.median(level) - np.percentile(level, 10))
+
+
+def _with_overlaps(cues: list[Cue]) -> list[Cue]:
+    """Fill each cue's ``overlaps`` with the numbers of the cues sounding at the same time."""
+    for a in cues:
+        a.overlaps = [b.number for b in cues if b is not a
+                      and min(a.episode_end_s, b.episode_end_s) > max(a.episode_start_s, b.episode_start_s)]
+    return cues
