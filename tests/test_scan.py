@@ -147,6 +147,27 @@ def test_pal_speed_up_is_found_with_its_speed(built_library: Path, track_signal,
     assert abs(c.recording_start_s - 3.0) < 0.5 and abs(c.recording_end_s - 21.0) < 0.5
 
 
+@pytest.mark.parametrize("speed", [0.93, 1.06])
+def test_other_speeds_are_found_when_asked_for(built_library: Path, track_signal, tmp_path: Path,
+                                               speed: float) -> None:
+    """A song sped up or slowed down (tempo and pitch together) beyond PAL: found with
+    ``max_speed_change``, at its speed to within half the 1 % step."""
+    from scipy.signal import resample_poly
+
+    changed = resample_poly(_cut(track_signal(1), 3, 21), 1000, round(1000 * speed)).astype(np.float32)
+    mix = speech_like(30.0, 11)
+    _place(mix, changed, 5.0)
+    episode = write_audio(tmp_path / "fast.m4a", mix / max(1.0, np.abs(mix).max() / 0.9))
+    with Library(built_library) as lib:
+        plain = lib.scan(episode)
+        wide = lib.scan(episode, max_speed_change=0.08)
+    assert "track1" not in [c.recording.title for c in plain.cues]
+    assert [c.recording.title for c in wide.cues] == ["track1"]
+    c = wide.cues[0]
+    assert abs(c.speed - speed) <= 0.005 + 1e-9
+    assert abs(c.episode_start_s - 5.0) < 0.5 and abs(c.recording_start_s - 3.0) < 0.5
+
+
 CUE_SHEET_FIELDS = {"title", "artist", "composer", "publisher", "usage", "timecode_in", "timecode_out", "duration"}
 
 

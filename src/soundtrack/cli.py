@@ -167,6 +167,10 @@ def scan(
                       "summary (season.json, season-episodes.csv, season-songs.csv).")] = None,
     show: Annotated[str | None, typer.Option(help="Name of the show, for the season summary.")] = None,
     season: Annotated[int | None, typer.Option(min=0, help="Season number, for the season summary.")] = None,
+    max_speed_change: Annotated[float, typer.Option(
+        min=0, max=MAX_SPEED_CHANGE_LIMIT,
+        help="Also find songs played up to this much (relative) faster or slower, in 1 %% steps; each "
+             "step costs one more pass over the episode (normal speed and PAL are always searched).")] = 0.0,
 ) -> None:
     """Find every library song in long recordings: cues with timecodes, flags and usage.
 
@@ -186,7 +190,7 @@ def scan(
     failed: dict[str, str] = {}
     for episode in episodes:
         try:
-            soundtrack = _scan_one(lib, episode)
+            soundtrack = _scan_one(lib, episode, max_speed_change)
         except SoundtrackError as exc:
             failed[str(episode)] = getattr(exc, "reason", str(exc))
             _console(stderr=True).print(f"[bold red]error:[/] {exc}")
@@ -239,7 +243,7 @@ def _print_season(summary: Season) -> None:
         out.print(f"in {len(song.episodes)} episodes: {song.recording.title} ({', '.join(song.episodes)})")
 
 
-def _scan_one(lib: Library, episode: Path) -> Soundtrack:
+def _scan_one(lib: Library, episode: Path, max_speed_change: float = 0.0) -> Soundtrack:
     """Scan with a progress bar on stderr (when it is a terminal)."""
     err = _console(stderr=True)
     with Progress(TextColumn(f"[bold]scanning[/] {episode.name}"), TextColumn("{task.description}"),
@@ -249,7 +253,7 @@ def _scan_one(lib: Library, episode: Path) -> Soundtrack:
         def step(done_s: float, speed: float) -> None:
             progress.update(task, description=f"{_clock(done_s)} ({speed:.0f}× real time)")
 
-        return lib.scan(episode, progress=step)
+        return lib.scan(episode, progress=step, max_speed_change=max_speed_change)
 
 
 def _per_episode(path: Path, episode: Path, many: bool) -> Path:

@@ -233,13 +233,21 @@ class Library:
 
     # -- scanning --------------------------------------------------------------------------
 
-    def scan(self, path: str | Path, *, progress: Callable[[float, float], None] | None = None) -> Soundtrack:
+    def scan(self, path: str | Path, *, progress: Callable[[float, float], None] | None = None,
+             max_speed_change: float = 0.0) -> Soundtrack:
         """Every library recording heard in the long media file ``path`` (an episode, a film), as
         cues with episode and recording times; see :mod:`soundtrack.scan`. ``progress`` is called
-        with (episode seconds done, × real time). Raises :class:`AudioError` for unusable files."""
+        with (episode seconds done, × real time). Raises :class:`AudioError` for unusable files.
+
+        Normal speed and the PAL speed-up (25/24) are always searched; ``max_speed_change`` > 0
+        also searches songs played up to that much (relative) faster or slower, in 1 % steps,
+        each step costing one more fingerprint pass over the episode (see README)."""
         from .scan import Scanner
 
-        return Scanner(self.store, self.params, min_score=self.min_score).scan(path, progress)
+        if not 0 <= max_speed_change <= MAX_SPEED_CHANGE_LIMIT:
+            raise ValueError(f"max_speed_change must be within 0..{MAX_SPEED_CHANGE_LIMIT}, got {max_speed_change}")
+        scanner = Scanner(self.store, self.params, min_score=self.min_score, max_speed_change=max_speed_change)
+        return scanner.scan(path, progress)
 
     # -- the library -----------------------------------------------------------------------
 

@@ -175,7 +175,7 @@ class Catalog:
                    episode_start_s: float | None = None, episode_end_s: float | None = None,
                    recording_id: int | None = None, recording_start_s: float | None = None) -> CueInfo:
         """Edit a cue; None leaves a field unchanged. ``scene_note=""`` clears the note. ``usage`` is a
-        cue-sheet code (BI BV VI VV MT ET); ``visual_vocal=True`` sets VV, False turns VV into BV.
+        cue-sheet code (BI BV FI FV VI VV MT ET); ``visual_vocal=True`` sets VV, False turns VV into BV.
         Moving the episode start moves ``recording_start_s`` with it (same alignment) unless that is
         given too. Any edit but (un)confirming keeps the cue through later imports."""
         with self._write() as s:

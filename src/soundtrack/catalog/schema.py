@@ -28,8 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-#: Cue-sheet usage codes: background/visual × instrumental/vocal, main title, end title.
-USAGE_CODES = ("BI", "BV", "VI", "VV", "MT", "ET")
+#: Cue-sheet usage codes: background/featured/visual × instrumental/vocal, main title, end title
+#: (``scan`` writes BI or FI from the measured music-to-dialogue balance; a person sets the rest).
+USAGE_CODES = ("BI", "BV", "FI", "FV", "VI", "VV", "MT", "ET")
 
 #: Constraint names that are the same on every backend (migrations refer to them by name).
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -114,7 +115,7 @@ class CueRow(Base):
     __tablename__ = "cues"
     __table_args__ = (
         CheckConstraint("episode_end_s >= episode_start_s AND episode_start_s >= 0", name="episode_times"),
-        CheckConstraint("usage IN ('BI', 'BV', 'VI', 'VV', 'MT', 'ET')", name="usage_code"),
+        CheckConstraint("usage IN ('BI', 'BV', 'FI', 'FV', 'VI', 'VV', 'MT', 'ET')", name="usage_code"),
         CheckConstraint("source IN ('scan', 'manual')", name="source"),
     )
 

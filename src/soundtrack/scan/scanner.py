@@ -17,7 +17,7 @@ from ..params import FingerprintParams
 from .cues import Span, explained, span, spans
 from .hits import HitLog
 from .listen import Alignment, Listener
-from .stream import SPEEDS, AudioRing, Envelope, Grid
+from .stream import AudioRing, Envelope, Grid, speeds_within
 from .tracks import CUE_STRONG_SCORE, Track, Tracker, confirmed
 
 #: Flags: a cue ending this far (s) before its recording's end is ``interrupted``; one starting this
@@ -62,16 +62,19 @@ class CpuTimes(dict[str, float]):
 class Scanner:
     """Scan one episode against an index (see :mod:`soundtrack.scan` for the method)."""
 
-    def __init__(self, store: IndexStore, params: FingerprintParams, *, min_score: int) -> None:
+    def __init__(self, store: IndexStore, params: FingerprintParams, *, min_score: int,
+                 max_speed_change: float = 0.0) -> None:
         self.store = store
         self.params = params
         self.min_score = min_score
+        self.max_speed_change = max_speed_change
 
     def scan(self, path: str | Path, progress: ScanProgress | None = None) -> Soundtrack:
         """Decode ``path`` and return its :class:`Soundtrack`. Raises :class:`AudioError`."""
         snapshot = self.store.snapshot()
         p = self.params
-        grids = [Grid(p, speed=speed, fan_out=p.fan_out, number=i) for i, speed in enumerate(SPEEDS)]
+        speeds = speeds_within(self.max_speed_change)
+        grids = [Grid(p, speed=speed, fan_out=p.fan_out, number=i) for i, speed in enumerate(speeds)]
         cpu = CpuTimes()
         envelope = Envelope(step=round(ENVELOPE_S * p.sample_rate))
         ring = AudioRing(round(RING_S * p.sample_rate))
@@ -96,7 +99,8 @@ class Scanner:
                     for track in changes.closed:
                         self._listen_end(track, snapshot, listener, tracker)
                     self._verify(changes.candidates, snapshot, listener, tracker)
-            _decide_speed(grids, tracker)
+            if not self.max_speed_change:  # songs may each have their own speed: keep every grid
+                _decide_speed(grids, tracker)
             if progress is not None:
                 progress(done_s, done_s / max(1e-9, time.perf_counter() - started))
         with cpu.stage("listen"):

@@ -18,9 +18,21 @@ from ..index.store import Snapshot
 from ..params import FingerprintParams
 from .hits import Hits
 
-#: Playback speeds searched for: normal, and the PAL speed-up of 24 fps film shown at 25 fps
-#: (tempo and pitch 4.17 % up). A cue's ``speed`` is the one its landmarks matched at.
-SPEEDS = (1.0, 25 / 24)
+#: Playback speeds searched for by default: normal, and the PAL speed-up of 24 fps film shown at
+#: 25 fps (tempo and pitch 4.17 % up). A cue's ``speed`` is the one its landmarks matched at.
+DEFAULT_SPEEDS = (1.0, 25 / 24)
+#: Spacing of the extra speeds a scan with ``max_speed_change`` searches (relative): a speed within
+#: half a step of a grid's keeps most landmarks (bins move by at most a bin at the top of the band).
+SPEED_STEP = 0.01
+#: Every speed a grid can run at; a hit's source number holds the index into this table.
+SPEEDS = DEFAULT_SPEEDS + tuple(1 + k * SPEED_STEP for k in range(-25, 26) if k)
+
+
+def speeds_within(max_change: float) -> tuple[float, ...]:
+    """The speeds a scan searches: the defaults, and with ``max_change`` > 0 every speed of
+    :data:`SPEEDS` within ``1 ± max_change``."""
+    extra = tuple(s for s in SPEEDS[len(DEFAULT_SPEEDS):] if abs(s - 1) <= max_change + 1e-9)
+    return DEFAULT_SPEEDS + extra
 #: Landmark ids (``Hits.qid``) of grid ``k`` start at ``k << QID_BITS``.
 QID_BITS = 40
 

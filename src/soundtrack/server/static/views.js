@@ -138,6 +138,7 @@ function hitHash(hit) {
   return `#/search?q=${encodeURIComponent(hit.title)}`;
 }
 
-const USAGE = {BI: "background instrumental", BV: "background vocal", VI: "visual instrumental",
+const USAGE = {BI: "background instrumental", BV: "background vocal", FI: "featured instrumental",
+               FV: "featured vocal", VI: "visual instrumental",
                VV: "visual vocal", MT: "main title", ET: "end title"};
 function usageName(code) { return USAGE[code] ?? code; }
