@@ -168,6 +168,48 @@ def test_other_speeds_are_found_when_asked_for(built_library: Path, track_signal
     assert abs(c.episode_start_s - 5.0) < 0.5 and abs(c.recording_start_s - 3.0) < 0.5
 
 
+def _scan_wide(built_library: Path, tmp_path: Path, music: np.ndarray, at_s: float) -> tuple[Soundtrack, Soundtrack]:
+    """Scans (plain, and with ``max_speed_change=0.08``) of dialogue with ``music`` at ``at_s``."""
+    mix = speech_like(40.0, 12)
+    _place(mix, music, at_s)
+    episode = write_audio(tmp_path / "changed.m4a", mix / max(1.0, np.abs(mix).max() / 0.9))
+    with Library(built_library) as lib:
+        return lib.scan(episode), lib.scan(episode, max_speed_change=0.08)
+
+
+@pytest.mark.parametrize("tempo", [0.94, 1.07])
+def test_tempo_changes_are_found_when_asked_for(built_library: Path, tmp_path: Path, tempo: float) -> None:
+    """A song sped up or slowed down with its pitch kept: found with ``max_speed_change``, its
+    tempo to within half the 1 % step, its pitch unchanged, times in the recording's own time."""
+    piece = synth_music(103, 24.0 / tempo, tempo=tempo)  # track3's notes, played `tempo` times faster
+    plain, wide = _scan_wide(built_library, tmp_path, _cut(piece, 2 / tempo, 20 / tempo), 5.0)
+    assert "track3" not in [c.recording.title for c in plain.cues]
+    assert [c.recording.title for c in wide.cues] == ["track3"]
+    c = wide.cues[0]
+    assert c.change == "tempo" and c.pitch == 1.0
+    assert abs(c.speed - tempo) <= 0.005 + 1e-9
+    assert abs(c.episode_start_s - 5.0) < 0.5 and abs(c.recording_start_s - 2.0) < 0.5
+    assert abs(c.recording_end_s - 20.0) < 1.0  # edges from the landmarks alone: nothing to listen to
+
+
+@pytest.mark.parametrize("pitch", [0.95, 1.048])
+def test_pitch_shifts_are_found_when_asked_for(built_library: Path, tmp_path: Path, pitch: float) -> None:
+    """A song shifted in pitch with its tempo kept: found with ``max_speed_change``, its pitch to
+    within half the 1 % step (not whole semitones: see tests/test_warp.py)."""
+    from scipy.signal import resample_poly
+
+    slower = synth_music(101, 24.0 * pitch, tempo=1 / pitch)  # track1, `pitch` times slower, pitch kept
+    shifted = resample_poly(slower, 1000, round(1000 * pitch)).astype(np.float32)  # back in time, new pitch
+    plain, wide = _scan_wide(built_library, tmp_path, _cut(shifted, 3, 21), 5.0)
+    assert "track1" not in [c.recording.title for c in plain.cues]
+    assert [c.recording.title for c in wide.cues] == ["track1"]
+    c = wide.cues[0]
+    assert c.change == "pitch" and c.speed == 1.0
+    assert abs(c.pitch - pitch) <= 0.005 + 1e-9
+    # edges from the landmarks alone (resampling cannot replay a pitch shift to listen to it)
+    assert abs(c.episode_start_s - 5.0) < 1.0 and abs(c.recording_start_s - 3.0) < 1.0
+
+
 CUE_SHEET_FIELDS = {"title", "artist", "composer", "publisher", "usage", "timecode_in", "timecode_out", "duration"}
 
 

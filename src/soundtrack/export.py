@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .models import Recording
+from .models import Recording, change_name
 
 #: Cue-sheet usage codes written for background and foreground cues (see the module docstring).
 BACKGROUND_USAGE = "BI"
 FOREGROUND_USAGE = "FI"
 CSV_COLUMNS = ("cue", "title", "artist", "composer", "publisher", "usage", "prominence", "timecode_in",
                "timecode_out", "duration", "episode_start_s", "episode_end_s", "recording_start_s",
-               "recording_end_s", "speed", "music_vs_rest_db", "confidence", "flags", "overlaps")
+               "recording_end_s", "speed", "pitch", "music_vs_rest_db", "confidence", "flags", "overlaps")
 
 
 @dataclass
@@ -49,6 +49,7 @@ class Cue:
     score: int
     confidence: float
     speed: float = 1.0
+    pitch: float = 1.0
     interrupted: bool = False
     partial_start: bool = False
     coverage: float = 0.0
@@ -60,6 +61,12 @@ class Cue:
     def duration_s(self) -> float:
         """Length of the cue in the episode (seconds)."""
         return self.episode_end_s - self.episode_start_s
+
+    @property
+    def change(self) -> str:
+        """How the recording was changed: "none", "speed", "tempo" or "pitch"
+        (:func:`soundtrack.models.change_name`)."""
+        return change_name(self.speed, self.pitch)
 
     @property
     def usage(self) -> str:
@@ -91,7 +98,8 @@ class Cue:
             "duration_s": round(self.duration_s, 3),
             "recording_start_s": round(self.recording_start_s, 3),
             "recording_end_s": round(self.recording_end_s, 3),
-            "speed": round(self.speed, 5), "score": self.score, "confidence": round(self.confidence, 4),
+            "speed": round(self.speed, 5), "pitch": round(self.pitch, 5), "change": self.change,
+            "score": self.score, "confidence": round(self.confidence, 4),
             "coverage": round(self.coverage, 4), "foreground": self.foreground,
             "balance_db": None if self.balance_db is None else round(self.balance_db, 1),
             "interrupted": self.interrupted, "partial_start": self.partial_start,
@@ -142,6 +150,7 @@ class Soundtrack:
                                  c.prominence, timecode(c.episode_start_s, fps), timecode(c.episode_end_s, fps),
                                  timecode(c.duration_s, fps), f"{c.episode_start_s:.2f}", f"{c.episode_end_s:.2f}",
                                  f"{c.recording_start_s:.2f}", f"{c.recording_end_s:.2f}", f"{c.speed:.5g}",
+                                 f"{c.pitch:.5g}",
                                  "" if c.balance_db is None else f"{c.balance_db:.1f}", f"{c.confidence:.2f}",
                                  " ".join(c.flags), " ".join(map(str, c.overlaps))])
         return path

@@ -240,8 +240,10 @@ class Library:
         with (episode seconds done, × real time). Raises :class:`AudioError` for unusable files.
 
         Normal speed and the PAL speed-up (25/24) are always searched; ``max_speed_change`` > 0
-        also searches songs played up to that much (relative) faster or slower, in 1 % steps,
-        each step costing one more fingerprint pass over the episode (see README)."""
+        also searches songs played up to that much (relative) faster or slower, tempo and pitch
+        together or tempo alone, and shifted in pitch alone (up to one semitone), in 1 % steps;
+        each cue reports its ``speed`` and ``pitch``. This costs several times a plain scan (see
+        README)."""
         from .scan import Scanner
 
         if not 0 <= max_speed_change <= MAX_SPEED_CHANGE_LIMIT:

@@ -33,6 +33,20 @@ class Recording:
 UNCHANGED_TOLERANCE = 0.006
 
 
+def change_name(speed: float, pitch: float) -> str:
+    """How music was changed, from its time scale ``speed`` (recording seconds per played second)
+    and frequency ratio ``pitch`` (played Hz per recording Hz): "none", "speed" (both together),
+    "tempo" (pitch kept), "pitch" (tempo kept) or "speed+pitch"; factors within
+    :data:`UNCHANGED_TOLERANCE` of each other or of 1 count as equal."""
+    speed_changed = abs(speed - 1) > UNCHANGED_TOLERANCE
+    pitch_changed = abs(pitch - 1) > UNCHANGED_TOLERANCE
+    if not speed_changed and not pitch_changed:
+        return "none"
+    if speed_changed and pitch_changed:
+        return "speed" if abs(speed / pitch - 1) <= UNCHANGED_TOLERANCE else "speed+pitch"
+    return "tempo" if speed_changed else "pitch"
+
+
 @dataclass(frozen=True)
 class Match:
     """One recording heard in a query.
@@ -63,13 +77,7 @@ class Match:
     def change(self) -> str:
         """How the query was changed: "none", "speed", "tempo", "pitch" or "speed+pitch" (factors
         within :data:`UNCHANGED_TOLERANCE` of each other or of 1 count as equal)."""
-        speed_changed = abs(self.speed - 1) > UNCHANGED_TOLERANCE
-        pitch_changed = abs(self.pitch - 1) > UNCHANGED_TOLERANCE
-        if not speed_changed and not pitch_changed:
-            return "none"
-        if speed_changed and pitch_changed:
-            return "speed" if abs(self.speed / self.pitch - 1) <= UNCHANGED_TOLERANCE else "speed+pitch"
-        return "tempo" if speed_changed else "pitch"
+        return change_name(self.speed, self.pitch)
 
     @property
     def recording_start_s(self) -> float:

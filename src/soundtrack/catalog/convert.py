@@ -76,7 +76,7 @@ def cue_infos(cues: Iterable[CueRow]) -> list[CueInfo]:
     return [CueInfo(
         id=c.id, episode_id=c.episode_id, number=n, recording=recording_info(c.recording),
         episode_start_s=c.episode_start_s, episode_end_s=c.episode_end_s, recording_start_s=c.recording_start_s,
-        recording_end_s=c.recording_end_s, speed=c.speed, score=c.score, confidence=c.confidence,
+        recording_end_s=c.recording_end_s, speed=c.speed, pitch=c.pitch, score=c.score, confidence=c.confidence,
         coverage=c.coverage, interrupted=c.interrupted, partial_start=c.partial_start, foreground=c.foreground,
         usage=c.usage, confirmed=c.confirmed, scene_note=c.scene_note, source=c.source,
         overlaps=[o.id for o in ordered if o is not c

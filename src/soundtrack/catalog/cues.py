@@ -34,9 +34,10 @@ def import_scan(session: Session, episode_id: int, soundtrack: Soundtrack, timel
             continue
         ep.cues.append(CueRow(
             recording_id=c.recording.id, episode_start_s=start, episode_end_s=end,
-            recording_start_s=c.recording_start_s, recording_end_s=c.recording_end_s, speed=c.speed, score=c.score,
-            confidence=c.confidence, coverage=c.coverage, interrupted=c.interrupted, partial_start=c.partial_start,
-            foreground=c.foreground, usage=convert.check_usage(c.usage), source="scan", confirmed=False))
+            recording_start_s=c.recording_start_s, recording_end_s=c.recording_end_s, speed=c.speed, pitch=c.pitch,
+            score=c.score, confidence=c.confidence, coverage=c.coverage, interrupted=c.interrupted,
+            partial_start=c.partial_start, foreground=c.foreground, usage=convert.check_usage(c.usage),
+            source="scan", confirmed=False))
     ep.duration_s = soundtrack.duration_s
     ep.media_path = ep.media_path or soundtrack.path
     if timeline_png is not None:
@@ -79,7 +80,7 @@ def add_cue(session: Session, episode_id: int, recording_id: int, episode_start_
         raise CatalogError(f"recording_start_s must be 0 or more, not {recording_start_s}")
     cue = CueRow(episode_id=ep.id, recording_id=rec.id, episode_start_s=episode_start_s, episode_end_s=episode_end_s,
                  recording_start_s=recording_start_s,
-                 recording_end_s=recording_start_s + (episode_end_s - episode_start_s), speed=1.0,
+                 recording_end_s=recording_start_s + (episode_end_s - episode_start_s), speed=1.0, pitch=1.0,
                  usage=convert.check_usage(usage), source="manual", confirmed=True,
                  scene_note=(scene_note or "").strip() or None, edited_at=utcnow())
     session.add(cue)

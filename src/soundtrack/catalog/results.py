@@ -176,6 +176,7 @@ class CueInfo:
     recording_start_s: float
     recording_end_s: float
     speed: float
+    pitch: float
     score: int | None
     confidence: float | None
     coverage: float | None
@@ -203,6 +204,7 @@ class CueInfo:
                 "episode_start_s": _ms(self.episode_start_s), "episode_end_s": _ms(self.episode_end_s),
                 "duration_s": _ms(self.duration_s), "recording_start_s": _ms(self.recording_start_s),
                 "recording_end_s": _ms(self.recording_end_s), "speed": round(self.speed, 5),
+                "pitch": round(self.pitch, 5),
                 "score": self.score, "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "coverage": None if self.coverage is None else round(self.coverage, 4),
                 "interrupted": self.interrupted, "partial_start": self.partial_start,

@@ -127,6 +127,7 @@ class CueRow(Base):
     recording_start_s: Mapped[float] = mapped_column(Float)
     recording_end_s: Mapped[float] = mapped_column(Float)
     speed: Mapped[float] = mapped_column(Float, default=1.0)
+    pitch: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
     score: Mapped[int | None] = mapped_column(Integer)  # scan evidence; None for a cue a person added
     confidence: Mapped[float | None] = mapped_column(Float)
     coverage: Mapped[float | None] = mapped_column(Float)

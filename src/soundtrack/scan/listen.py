@@ -21,7 +21,7 @@ from ..errors import AudioError
 from ..models import Recording
 from ..params import FingerprintParams
 from . import compare
-from .stream import AudioRing
+from .stream import AudioRing, Warp
 
 #: Each edge is probed with an excerpt reaching :data:`INSIDE_S` into the cue and
 #: :data:`OUTSIDE_S` beyond it; while the music goes on at the excerpt's outer end, the search
@@ -50,12 +50,17 @@ USAGE_S = 3.0
 
 @dataclass(frozen=True)
 class Alignment:
-    """Where a recording sounds in the episode: recording time = episode time × ``speed`` +
-    ``offset_s``."""
+    """Where and how a recording sounds in the episode: recording time = episode time × ``speed``
+    + ``offset_s``, with the pitch of ``warp``."""
 
     recording: Recording
-    speed: float
+    warp: Warp
     offset_s: float
+
+    @property
+    def speed(self) -> float:
+        """Recording seconds per episode second."""
+        return self.warp.speed
 
     def recording_time(self, episode_s: float) -> float:
         return episode_s * self.speed + self.offset_s
@@ -194,8 +199,8 @@ class Listener:
         """``n`` samples of the recording as heard from episode sample ``at`` (silence outside the
         recording); None if its file cannot be decoded."""
         rec, sr = align.recording, self.params.sample_rate
-        if rec.path in self.unreadable:
-            return None
+        if rec.path in self.unreadable or align.warp.speed != align.warp.pitch:
+            return None  # a tempo or pitch change alone: resampling cannot play it at the episode's pace
         start_s, end_s = align.recording_time(at / sr), align.recording_time((at + n) / sr)
         try:
             y, t0 = load_span(rec.path, max(0.0, start_s - 0.05), end_s + 0.05, sr)

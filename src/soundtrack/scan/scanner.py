@@ -17,7 +17,7 @@ from ..params import FingerprintParams
 from .cues import Span, explained, span, spans
 from .hits import HitLog
 from .listen import Alignment, Listener
-from .stream import AudioRing, Envelope, Grid, speeds_within
+from .stream import AudioRing, Envelope, Grid, grids_for, warps_within
 from .tracks import CUE_STRONG_SCORE, Track, Tracker, confirmed
 
 #: Flags: a cue ending this far (s) before its recording's end is ``interrupted``; one starting this
@@ -73,8 +73,7 @@ class Scanner:
         """Decode ``path`` and return its :class:`Soundtrack`. Raises :class:`AudioError`."""
         snapshot = self.store.snapshot()
         p = self.params
-        speeds = speeds_within(self.max_speed_change)
-        grids = [Grid(p, speed=speed, fan_out=p.fan_out, number=i) for i, speed in enumerate(speeds)]
+        grids = grids_for(warps_within(self.max_speed_change), p, p.fan_out)
         cpu = CpuTimes()
         envelope = Envelope(step=round(ENVELOPE_S * p.sample_rate))
         ring = AudioRing(round(RING_S * p.sample_rate))
@@ -86,7 +85,7 @@ class Scanner:
             with cpu.stage("lookup"):
                 for grid in grids:
                     log.add(grid.hits(snapshot))
-            done_s = grids[0].fp.n_samples / p.sample_rate
+            done_s = grids[0].n_samples / p.sample_rate
             # landmarks before `limit` are final; the last windows may run past the end
             limit = p.seconds_to_frames(done_s) if final else min(g.ready for g in grids) - tracker.window
             while tracker.next_start <= limit:
@@ -175,7 +174,7 @@ class Scanner:
         return None if explained(s, others, self.params) else s
 
     def _alignment(self, track: Track, snapshot: Snapshot) -> Alignment:
-        return Alignment(snapshot.recording(track.recording_id), track.speed,
+        return Alignment(snapshot.recording(track.recording_id), track.warp,
                          self.params.frames_to_seconds(track.offset))
 
     def _cue(self, number: int, span: Span, snapshot: Snapshot, envelope: Envelope) -> Cue:
@@ -194,7 +193,7 @@ class Scanner:
             number=number, recording=rec,
             episode_start_s=start_s, episode_end_s=end_s,
             recording_start_s=rec_start_s, recording_end_s=rec_end_s,
-            speed=track.speed, score=score,
+            speed=track.speed, pitch=track.warp.pitch, score=score,
             confidence=1.0 - 2.0 ** (-score / self.min_score),
             interrupted=rec_end_s < rec.duration_s - INTERRUPTED_S,
             partial_start=rec_start_s > PARTIAL_START_S,
@@ -204,16 +203,18 @@ class Scanner:
 
 
 def _decide_speed(grids: list[Grid], tracker: Tracker) -> None:
-    """Stop the grids of other speeds once one speed has :data:`SPEED_DECISION_FRAMES` of evidence
+    """Stop the warps of other speeds once one speed has :data:`SPEED_DECISION_FRAMES` of evidence
     and no other speed a confirmed track (in place)."""
-    if len({g.speed for g in grids}) < 2:
+    if sum(len(g.lanes) for g in grids) < 2:
         return
     tracks = [t for t in tracker.done + tracker.open if confirmed(t)]
-    speeds = {t.speed for t in tracks}
-    if len(speeds) == 1:
-        speed = speeds.pop()
+    warps = {t.warp for t in tracks}
+    if len(warps) == 1:
+        warp = warps.pop()
         if sum(t.hits.distinct_frames() for t in tracks) >= SPEED_DECISION_FRAMES:
-            grids[:] = [g for g in grids if g.speed == speed]
+            for g in grids:
+                g.drop_warps(lambda w, keep=warp: w == keep)
+            grids[:] = [g for g in grids if g.lanes]
 
 
 def _survival(n_anchors: float, rec: Recording, seconds: float, params: FingerprintParams) -> float:

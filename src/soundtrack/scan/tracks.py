@@ -20,7 +20,7 @@ import numpy as np
 from ..match import acceptance_threshold, best_alignments
 from ..params import FingerprintParams
 from .hits import HitLog, Hits
-from .stream import recording_of, speed_of
+from .stream import Warp, recording_of, warp_of
 
 #: Length of a voting window (seconds) and hop between windows (seconds).
 WINDOW_S = 6.0
@@ -52,7 +52,7 @@ CANDIDATE_MIN_SCORE = 8
 
 @dataclass
 class Track:
-    """Agreeing hits of one source (recording and speed) at one offset (frames of the timeline
+    """Agreeing hits of one source (recording and warp) at one offset (frames of the timeline
     where the recording plays at its own speed)."""
 
     source: int
@@ -91,8 +91,13 @@ class Track:
         return recording_of(self.source)
 
     @property
+    def warp(self) -> Warp:
+        return warp_of(self.source)
+
+    @property
     def speed(self) -> float:
-        return speed_of(self.source)
+        """Recording seconds per episode second."""
+        return self.warp.speed
 
     def same(self, source: int, offset: int) -> bool:
         """Whether an alignment ``(source, offset)`` is this track's."""
