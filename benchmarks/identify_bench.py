@@ -86,13 +86,20 @@ def git_commit(repo: Path) -> str:
     return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+#: The parts of the package that decide what an index holds: a change there rebuilds the library;
+#: a change elsewhere (scan, catalog, server, CLI) does not.
+INDEX_SOURCES = ("audio.py", "ingest.py", "metadata.py", "params.py", "fingerprint", "index")
+
+
 def engine_fingerprint() -> str:
-    """Hash of the installed soundtrack package's Python sources (library staleness key)."""
+    """Hash of the Python sources that decide what the index holds (library staleness key)."""
     import soundtrack
 
     root = Path(soundtrack.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    paths = [p for name in INDEX_SOURCES for p in ((root / name).rglob("*.py") if (root / name).is_dir()
+                                                   else [root / name]) if p.exists()]
+    for path in sorted(paths):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

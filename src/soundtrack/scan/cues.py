@@ -33,6 +33,10 @@ SOLID_RUN = 3
 EXPLAINED_SHARE = 0.2
 #: Tracks of one recording overlapping by more than this (s) are repeats of its own material.
 REPEAT_OVERLAP_S = 1.0
+#: A track of one recording at another warp, within :data:`REPEAT_OVERLAP_S` of a stronger one,
+#: is part of the same cue when it plays the recording within this (s) of where the stronger
+#: one's alignment puts it (a 1 % step drifts by 0.3 s over 30 s).
+SAME_PLACE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def spans(tracks: list[Track], params: FingerprintParams, min_score: int) -> lis
     """The cues among ``tracks``, as spans in episode order (see the module docstring)."""
     found = [s for s in (span(t, params) for t in tracks) if s is not None and s.score >= min_score]
     found = drop_echoes(found)
-    found = drop_repeats(found, round(params.seconds_to_frames(REPEAT_OVERLAP_S)))
+    found = drop_repeats(found, params)
     return sorted(found, key=lambda s: s.start)
 
 
@@ -97,12 +101,12 @@ def drop_echoes(found: list[Span]) -> list[Span]:
     return kept
 
 
-def drop_repeats(found: list[Span], max_overlap: int) -> list[Span]:
-    """Keep the strongest of spans of one recording that overlap by more than ``max_overlap``
-    frames (see the module docstring)."""
+def drop_repeats(found: list[Span], params: FingerprintParams) -> list[Span]:
+    """Keep the strongest of spans of one recording that overlap by more than
+    :data:`REPEAT_OVERLAP_S` or play the same part of it (see :func:`is_repeat`)."""
     kept: list[Span] = []
     for s in sorted(found, key=lambda s: -s.score):
-        if not any(is_repeat(s, k, max_overlap) for k in kept):
+        if not any(is_repeat(s, k, params) for k in kept):
             kept.append(s)
     return kept
 
@@ -113,15 +117,32 @@ def is_echo(weak: Span, strong: Span) -> bool:
             and float(np.isin(weak.qids, strong.qids, assume_unique=True).mean()) >= EXPLAINED_SHARE)
 
 
-def is_repeat(weak: Span, strong: Span, max_overlap: int) -> bool:
-    """Whether ``weak`` is ``strong``'s recording again, at the same time (another offset)."""
-    return weak.track.recording_id == strong.track.recording_id and _overlap(weak, strong) > max_overlap
+def is_repeat(weak: Span, strong: Span, params: FingerprintParams) -> bool:
+    """Whether ``weak`` is ``strong``'s recording again at the same time (overlapping by more than
+    :data:`REPEAT_OVERLAP_S`, at another offset), or the same part of it heard at another warp
+    (:func:`is_same_place`)."""
+    near = round(params.seconds_to_frames(REPEAT_OVERLAP_S))
+    return weak.track.recording_id == strong.track.recording_id and (
+        _overlap(weak, strong) > near or is_same_place(weak, strong, params))
+
+
+def is_same_place(weak: Span, strong: Span, params: FingerprintParams) -> bool:
+    """Whether ``weak``, at another warp than ``strong``, overlaps it or comes within
+    :data:`REPEAT_OVERLAP_S` of it, and plays the part of the recording that ``strong``'s alignment
+    puts there (to within :data:`SAME_PLACE_S`): the edge of a changed song that also matched at
+    the next speed, tempo or pitch step of the search."""
+    near = params.seconds_to_frames(REPEAT_OVERLAP_S)
+    if weak.track.warp == strong.track.warp or _overlap(weak, strong) < -near:
+        return False
+    middle = (weak.start + weak.end) / 2
+    heard = middle * weak.track.speed + weak.track.offset  # recording frames
+    expected = middle * strong.track.speed + strong.track.offset
+    return abs(heard - expected) <= params.seconds_to_frames(SAME_PLACE_S)
 
 
 def explained(weak: Span, others: list[Span], params: FingerprintParams) -> bool:
     """Whether a stronger span among ``others`` makes ``weak`` an echo or a repeat."""
-    max_overlap = round(params.seconds_to_frames(REPEAT_OVERLAP_S))
-    return any(o.score > weak.score and (is_echo(weak, o) or is_repeat(weak, o, max_overlap)) for o in others)
+    return any(o.score > weak.score and (is_echo(weak, o) or is_repeat(weak, o, params)) for o in others)
 
 
 def _overlap(a: Span, b: Span) -> int:
