@@ -88,6 +88,7 @@ class Library:
         notify = progress or (lambda _path, _outcome: None)
         todo = [p for p in self._new_files(expand_paths(paths), report, notify)]
         with self.store.write_lock():
+            before = max(self.store.segments_since(0), default=0)
             batch: list[NewRecording] = []
             for result in self._analyze_all(todo, jobs):
                 if isinstance(result, AudioError):
@@ -108,6 +109,8 @@ class Library:
                     report.added.extend(self._commit(batch, notify))
                     batch = []
             report.added.extend(self._commit(batch, notify))
+            # one segment per call, not per batch: a query searches each segment once
+            self.store.compact(self.store.segments_since(before))
         report.wall_s = time.perf_counter() - started
         return report
 

@@ -106,7 +106,9 @@ def best_alignments(
         idx_c = np.minimum(idx, keys.size - 1)
         found = (idx < keys.size) & (keys[idx_c] == keys + shift)
         pooled[found] += counts[idx_c[found]]
-    top = np.argsort(pooled)[::-1][:CANDIDATES]
+    n_top = min(CANDIDATES, pooled.size)  # the strongest bins, strongest first
+    top = np.argpartition(-pooled, n_top - 1)[:n_top]
+    top = top[np.argsort(-pooled[top], kind="stable")]
     results: dict[int, Alignment] = {}
     for k in top:
         if pooled[k] < min_score:

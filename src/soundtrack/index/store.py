@@ -84,7 +84,15 @@ class Snapshot:
         Returns ``(query_index, recording_id, frame)``: the index of the matching query hash, the
         recording it belongs to, and its anchor frame in that recording.
         """
-        distinct, inverse = np.unique(hashes, return_inverse=True)  # search each hash once, in order
+        empty = np.zeros(0, np.int64)
+        if hashes.size == 0:
+            return empty, empty, empty
+        # search each hash once, in order: one sort groups the query positions by hash
+        by_hash = np.argsort(hashes, kind="stable")
+        ordered = hashes[by_hash]
+        group_start = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        group_size = np.diff(np.append(group_start, ordered.size))
+        distinct = ordered[group_start]
         parts_d, parts_id, parts_f = [], [], []
         for view in self.views:
             di, pos = view.segment.lookup(distinct)
@@ -97,13 +105,9 @@ class Snapshot:
             parts_id.append(view.ids[which])
             parts_f.append(pos[live] - view.starts[which])
         if not parts_d:
-            empty = np.zeros(0, np.int64)
             return empty, empty, empty
         di, rec_id, frame = np.concatenate(parts_d), np.concatenate(parts_id), np.concatenate(parts_f)
         # back from distinct hashes to every query position holding that hash
-        by_hash = np.argsort(inverse, kind="stable")
-        group_size = np.bincount(inverse, minlength=distinct.size)
-        group_start = np.cumsum(group_size) - group_size
         hit, slot = expand_ranges(group_start[di], group_size[di])
         return by_hash[slot], rec_id[hit], frame[hit]
 
@@ -258,12 +262,25 @@ class IndexStore:
         if n > MAX_SEGMENTS:
             self.compact()
 
-    def compact(self) -> None:
-        """Merge every segment into one, dropping the hashes of removed recordings. Needs the lock."""
+    def segments_since(self, segment_id: int) -> list[int]:
+        """Ids of the segments committed after segment ``segment_id`` (0: all), oldest first."""
+        s = tables.segments
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(s.c.id).where(s.c.id > segment_id).order_by(s.c.id)).scalars())
+
+    def compact(self, segment_ids: Sequence[int] | None = None) -> None:
+        """Merge segments (default: all) into one, dropping the hashes of removed recordings.
+        Needs the lock."""
         r, s = tables.recordings, tables.segments
         with self.engine.connect() as conn:
-            segs = conn.execute(select(s.c.id, s.c.name)).all()
-            recs = conn.execute(select(r.c.id, r.c.segment_id, r.c.start_frame, r.c.n_frames).order_by(r.c.id)).all()
+            query = select(s.c.id, s.c.name).order_by(s.c.id)
+            if segment_ids is not None:
+                query = query.where(s.c.id.in_(list(segment_ids)))
+            segs = conn.execute(query).all()
+            if len(segs) < 2 and segment_ids is not None:
+                return
+            recs = conn.execute(select(r.c.id, r.c.segment_id, r.c.start_frame, r.c.n_frames)
+                                .where(r.c.segment_id.in_([seg.id for seg in segs])).order_by(r.c.id)).all()
         hashes, positions, new_starts = [], [], {}
         cursor = 0
         by_segment: dict[int, list] = {}
@@ -288,7 +305,7 @@ class IndexStore:
             ).inserted_primary_key[0]
             for rec_id, start in new_starts.items():
                 conn.execute(update(r).where(r.c.id == rec_id).values(segment_id=seg_id, start_frame=start))
-            conn.execute(delete(s).where(s.c.id != seg_id))
+            conn.execute(delete(s).where(s.c.id.in_([seg.id for seg in segs])))
             _bump_generation(conn)
         for _seg_id, seg_name in segs:
             delete_segment(self.segment_dir, seg_name)
