@@ -167,11 +167,7 @@ def scan(
                       "summary (season.json, season-episodes.csv, season-songs.csv).")] = None,
     show: Annotated[str | None, typer.Option(help="Name of the show, for the season summary.")] = None,
     season: Annotated[int | None, typer.Option(min=0, help="Season number, for the season summary.")] = None,
-    max_speed_change: Annotated[float, typer.Option(
-        min=0, max=MAX_SPEED_CHANGE_LIMIT,
-        help="Also find songs played up to this much (relative) faster or slower (tempo and pitch "
-             "together, or tempo alone), or shifted in pitch (up to a semitone), in 1 %% steps; this costs "
-             "several times the scan's time (see README). Normal speed and PAL are always searched.")] = 0.0,
+    max_speed_change: cli_catalog.MaxSpeedChangeOption = 0.0,
 ) -> None:
     """Find every library song in long recordings: cues with timecodes, flags and usage.
 

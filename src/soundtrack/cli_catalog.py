@@ -22,13 +22,19 @@ from rich.tree import Tree
 from .catalog import DATABASE_URL_ENV, Catalog, Episode
 from .errors import CatalogError, NotFoundError, SoundtrackError
 from .export import timecode
-from .library import LIBRARY_ENV, Library, default_library_path
+from .library import LIBRARY_ENV, MAX_SPEED_CHANGE_LIMIT, Library, default_library_path
 
 LibraryOption = Annotated[Path | None, typer.Option(
     "--library", "-L", envvar=LIBRARY_ENV, help="Library directory (the SQLite catalog lives in it).")]
 DatabaseOption = Annotated[str | None, typer.Option(
     "--database-url", envvar=DATABASE_URL_ENV, help="Catalog database URL (default: SQLite in the library directory).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+#: ``scan``'s speed search, shared by every command that scans.
+MaxSpeedChangeOption = Annotated[float, typer.Option(
+    min=0, max=MAX_SPEED_CHANGE_LIMIT,
+    help="Also find songs played up to this much (relative) faster or slower (tempo and pitch "
+         "together, or tempo alone), or shifted in pitch (up to a semitone), in 1 %% steps; this costs "
+         "several times the scan's time (see README). Normal speed and PAL are always searched.")]
 
 show_app = typer.Typer(help="Shows (series or films) in the catalog.", no_args_is_help=True)
 episode_app = typer.Typer(help="Episodes: add, scan for songs, show their cues.", no_args_is_help=True)
@@ -110,6 +116,7 @@ def episode_add(
     title: Annotated[str | None, typer.Option(help='Episode title, e.g. "Track 1: Nellie and Sam".')] = None,
     scan: Annotated[Path | None, typer.Option(help="Scan this media file for songs and import its cues.")] = None,
     media: Annotated[str | None, typer.Option(help="Media file of the episode [default: the --scan file].")] = None,
+    max_speed_change: MaxSpeedChangeOption = 0.0,
     library: LibraryOption = None, database_url: DatabaseOption = None, as_json: JsonFlag = False,
 ) -> None:
     """Add an episode to a show, optionally scanning its media file for songs."""
@@ -120,7 +127,7 @@ def episode_add(
         media_path = media or (str(scan.resolve()) if scan else None)
         ep = cat.add_episode(found.id, season, number, title=title, media_path=media_path)
         if scan is not None:
-            ep = _scan_into(cat, ep.id, scan, library)
+            ep = _scan_into(cat, ep.id, scan, library, max_speed_change)
     _print_episode(ep, as_json)
 
 
@@ -128,6 +135,7 @@ def episode_add(
 def episode_scan(
     episode_id: Annotated[int, typer.Argument(help="Episode id.")],
     media: Annotated[Path | None, typer.Argument(help="Media file [default: the episode's].")] = None,
+    max_speed_change: MaxSpeedChangeOption = 0.0,
     library: LibraryOption = None, database_url: DatabaseOption = None, as_json: JsonFlag = False,
 ) -> None:
     """Scan an episode again: scanned cues are replaced, cues people confirmed or edited are kept."""
@@ -135,11 +143,12 @@ def episode_scan(
         path = media or (Path(p) if (p := cat.episode(episode_id).media_path) else None)
         if path is None:
             raise CatalogError(f"episode {episode_id} has no media file: give one")
-        ep = _scan_into(cat, episode_id, path, library)
+        ep = _scan_into(cat, episode_id, path, library, max_speed_change)
     _print_episode(ep, as_json)
 
 
-def _scan_into(cat: Catalog, episode_id: int, media: Path, library: Path | None) -> Episode:
+def _scan_into(cat: Catalog, episode_id: int, media: Path, library: Path | None,
+               max_speed_change: float = 0.0) -> Episode:
     """Scan ``media`` with the library, draw its timeline next to the catalog, import the cues."""
     lib_path = library or default_library_path()
     err = Console(stderr=True, highlight=False)
@@ -148,7 +157,7 @@ def _scan_into(cat: Catalog, episode_id: int, media: Path, library: Path | None)
         if not lib.recordings():
             err.print(f"[yellow]warning:[/] the library at {lib_path} is empty: add music with `soundtrack add`")
         err.print(f"scanning {media} …")
-        soundtrack = lib.scan(media.resolve())
+        soundtrack = lib.scan(media.resolve(), max_speed_change=max_speed_change)
     png = lib_path / "timelines" / f"episode-{episode_id}.png"
     png.parent.mkdir(parents=True, exist_ok=True)
     try:

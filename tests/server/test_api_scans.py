@@ -73,3 +73,19 @@ def test_scan_requests_are_checked(client: TestClient, episode_file: Path, auth:
     assert client.post("/api/scans", json={"nothing": 1}, headers=auth).status_code == 422
     assert client.post("/api/scans", files={"other": ("a", b"x")}, headers=auth).json()["code"] == "file_required"
     assert client.get("/api/scans/../../etc").status_code == 404
+
+
+def test_the_speed_search_is_asked_for_per_scan(client: TestClient, episode_file: Path, auth: dict[str, str]) -> None:
+    """``max_speed_change`` reaches the scan (its cues report speed and pitch); a bad value is a 422."""
+    r = client.post("/api/scans", json={"path": str(episode_file), "max_speed_change": 0.03}, headers=auth)
+    assert r.status_code == 202, r.text
+    assert r.json()["max_speed_change"] == 0.03
+    done = wait_for(client, r.json()["id"])
+    assert done["state"] == "done" and [c["title"] for c in done["cues"]] == ["track0", "track2"]
+    assert all(c["speed"] == 1.0 and c["pitch"] == 1.0 and c["change"] == "none" for c in done["cues"])
+    for bad in (0.5, -0.1):
+        r = client.post("/api/scans", json={"path": str(episode_file), "max_speed_change": bad}, headers=auth)
+        assert r.status_code == 422, r.text
+    r = client.post("/api/scans", files={"file": ("e.ogg", episode_file.read_bytes())},
+                    data={"max_speed_change": "fast"}, headers=auth)
+    assert r.status_code == 422 and "max_speed_change" in r.json()["detail"]

@@ -43,12 +43,14 @@ class ScanJobs:
         self._fail_orphans()
 
     def submit(self, media: Path, *, episode_id: int | None = None, uploaded: bool = False,
-               name: str | None = None) -> dict[str, Any]:
-        """Queue a scan of ``media`` (deleted afterwards when ``uploaded``); results are imported into
-        ``episode_id`` when given. Returns the job's state."""
+               name: str | None = None, max_speed_change: float = 0.0) -> dict[str, Any]:
+        """Queue a scan of ``media`` (deleted afterwards when ``uploaded``) with ``max_speed_change``
+        (see :meth:`soundtrack.Library.scan`); results are imported into ``episode_id`` when given.
+        Returns the job's state."""
         job_id = uuid.uuid4().hex[:16]
         self.dir.mkdir(parents=True, exist_ok=True)
         state = {"id": job_id, "state": "queued", "name": name or media.name, "episode_id": episode_id,
+                 "max_speed_change": max_speed_change,
                  "created_at": time.time(), "started_at": None, "finished_at": None,
                  "done_s": 0.0, "duration_s": None, "speed": None, "error": None, "cues": None,
                  "_server_pid": os.getpid(), "_worker_pid": None, "_media": str(media), "_uploaded": uploaded}
@@ -137,7 +139,8 @@ def _scan(file: Path, media: Path, library_path: Path, database_url: str | None)
             update_state(file, done_s=round(done_s, 1), speed=round(speed, 1))
 
     with Library(library_path) as library:
-        soundtrack = library.scan(media, progress=progress)
+        wanted = json.loads(file.read_text()).get("max_speed_change") or 0.0
+        soundtrack = library.scan(media, progress=progress, max_speed_change=wanted)
         state = json.loads(file.read_text())
         if state.get("episode_id") is not None:
             _import(library, soundtrack, state["episode_id"], file.with_suffix(".png"), database_url)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ..library import MAX_SPEED_CHANGE_LIMIT
 from .clips import move_upload
 from .deps import Cat, Token
 from .errors import ApiError
@@ -23,6 +24,9 @@ class ScanRequest(BaseModel):
 
     path: str = Field(description="Absolute path of an episode or film on the server.")
     episode_id: int | None = Field(None, description="Import the cues into this catalog episode when done.")
+    max_speed_change: float = Field(0.0, ge=0.0, le=MAX_SPEED_CHANGE_LIMIT,
+                                    description="Also find songs sped up, slowed down or pitch-shifted by up to "
+                                                "this much (relative, in 1 % steps); costs several times the scan.")
 
 
 _UPLOAD_DOC = {
@@ -32,7 +36,7 @@ _UPLOAD_DOC = {
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary", "description": "The episode file."},
-                               "episode_id": {"type": "integer"}},
+                               "episode_id": {"type": "integer"}, "max_speed_change": {"type": "number"}},
             }},
         },
         "required": True,
@@ -51,17 +55,18 @@ async def create_scan(request: Request, catalog: Cat) -> dict[str, Any]:
     jobs = request.app.state.scan_jobs
     settings = request.app.state.settings
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=4) as form:
+        async with request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise ApiError(422, "file_required", "send the episode as the multipart field 'file'")
             episode_id = _episode_id(form.get("episode_id"), catalog)
+            max_speed_change = _max_speed_change(form.get("max_speed_change"))
             name = Path(upload.filename or "episode").name
             jobs.dir.mkdir(parents=True, exist_ok=True)
             dest = jobs.dir / f"upload-{uuid.uuid4().hex[:12]}{Path(name).suffix[:10]}"
             await run_in_threadpool(move_upload, upload, dest, max_bytes=settings.max_scan_upload_bytes,
                                     what="episode file")
-        return jobs.submit(dest, episode_id=episode_id, uploaded=True, name=name)
+        return jobs.submit(dest, episode_id=episode_id, uploaded=True, name=name, max_speed_change=max_speed_change)
     try:
         body = ScanRequest.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -71,7 +76,7 @@ async def create_scan(request: Request, catalog: Cat) -> dict[str, Any]:
     if not media.is_absolute() or not media.is_file():
         raise ApiError(422, "no_such_file", f"{body.path}: no such file on the server (give an absolute path)")
     episode_id = _episode_id(body.episode_id, catalog)
-    return jobs.submit(media, episode_id=episode_id, name=media.name)
+    return jobs.submit(media, episode_id=episode_id, name=media.name, max_speed_change=body.max_speed_change)
 
 
 @router.get("/api/scans/{job_id}", summary="State of a scan job")
@@ -79,6 +84,19 @@ def scan_state(request: Request, job_id: str) -> dict[str, Any]:
     """``state`` (queued, running, done, failed), ``done_s`` of ``duration_s`` seconds scanned,
     ``speed`` (× real time), ``error`` when failed, ``cues`` when done."""
     return request.app.state.scan_jobs.get(job_id)
+
+
+def _max_speed_change(raw: Any) -> float:
+    """The multipart field ``max_speed_change`` (default 0), checked."""
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ApiError(422, "bad_request", f"max_speed_change={raw!r} is not a number") from None
+    if not 0.0 <= value <= MAX_SPEED_CHANGE_LIMIT:
+        raise ApiError(422, "bad_request", f"max_speed_change={value} must be within 0..{MAX_SPEED_CHANGE_LIMIT}")
+    return value
 
 
 def _episode_id(raw: Any, catalog: Any) -> int | None:
