@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import FingerprintParams
+from .stream import WARP_STEP, WARPS, source_of
 from .tracks import Track
 
 #: Hits at a cue's edges further than this (s) from the next agreeing hit may be chance hits.
@@ -31,6 +32,14 @@ SOLID_RUN = 3
 #: other, stronger, track too. Songs really sounding together share none (0.00 for every mashup
 #: of the scan benchmark); tracks echoing shared material shared 0.33-0.67.
 EXPLAINED_SHARE = 0.2
+#: A song played at a tempo no searched warp matches is heard in pieces, wherever its landmarks
+#: happen to line up, each at its own offset: pieces of one recording at one warp that follow each
+#: other within :data:`JOIN_GAP_S` (s) and lie on one line of recording time against episode time,
+#: each within :data:`JOIN_FIT_S` (s) of it on average, with a slope at most
+#: :data:`JOIN_MAX_TEMPO_CHANGE` off the warp's speed, are one cue at that tempo.
+JOIN_GAP_S = 20.0
+JOIN_FIT_S = 0.5
+JOIN_MAX_TEMPO_CHANGE = 0.10
 #: Tracks of one recording overlapping by more than this (s) are repeats of its own material.
 REPEAT_OVERLAP_S = 1.0
 #: A track of one recording at another warp, within :data:`REPEAT_OVERLAP_S` of a stronger one,
@@ -61,8 +70,78 @@ def spans(tracks: list[Track], params: FingerprintParams, min_score: int) -> lis
     """The cues among ``tracks``, as spans in episode order (see the module docstring)."""
     found = [s for s in (span(t, params) for t in tracks) if s is not None and s.score >= min_score]
     found = drop_echoes(found)
+    found = join_tempo_pieces(found, params)
     found = drop_repeats(found, params)
     return sorted(found, key=lambda s: s.start)
+
+
+def join_tempo_pieces(found: list[Span], params: FingerprintParams) -> list[Span]:
+    """Join the pieces of a song played at another tempo than any searched (see :func:`tempo_line`)
+    into one span at the nearest tempo of :data:`~soundtrack.scan.stream.WARPS`."""
+    by_source: dict[int, list[Span]] = {}
+    joined: list[Span] = []
+    for s in found:
+        if s.track.warp.pitch == 1.0:  # tempo warps keep the pitch: join only what plays at its own
+            by_source.setdefault(s.track.source, []).append(s)
+        else:
+            joined.append(s)
+    for pieces in by_source.values():
+        pieces.sort(key=lambda s: s.start)
+        chain = [pieces[0]]
+        for s in pieces[1:]:
+            if s.start - max(c.end for c in chain) > params.seconds_to_frames(JOIN_GAP_S):
+                joined.append(_joined(chain, params))
+                chain = [s]
+            elif tempo_line(chain + [s], params) is not None:
+                chain.append(s)
+            else:  # off the line (another part of the recording): a span of its own, the chain goes on
+                joined.append(s)
+        joined.append(_joined(chain, params))
+    return joined
+
+
+def tempo_line(pieces: list[Span], params: FingerprintParams) -> tuple[float, float] | None:
+    """``(slope, intercept)`` of recording frames against episode frames through the agreeing anchors
+    of ``pieces`` (one recording, one warp, each at its own offset), when they are one song at
+    another tempo: every piece lies within :data:`JOIN_FIT_S` of the line on average, and the
+    slope is off the warp's speed by more than half a search step but by at most
+    :data:`JOIN_MAX_TEMPO_CHANGE`. ``None`` otherwise."""
+    speed = pieces[0].track.speed
+    x = np.concatenate([s.frames for s in pieces]).astype(np.float64)
+    y = np.concatenate([s.frames * speed + s.track.offset for s in pieces]).astype(np.float64)
+    if np.ptp(x) <= 0:
+        return None
+    slope, intercept = np.polyfit(x, y, 1)
+    change = abs(slope / speed - 1)
+    if not WARP_STEP / 2 < change <= JOIN_MAX_TEMPO_CHANGE:
+        return None
+    tolerance = params.seconds_to_frames(JOIN_FIT_S)
+    for s in pieces:
+        if np.mean(np.abs(s.frames * speed + s.track.offset - (slope * s.frames + intercept))) > tolerance:
+            return None
+    return float(slope), float(intercept)
+
+
+def _joined(chain: list[Span], params: FingerprintParams) -> Span:
+    """One span for a chain of tempo pieces (itself when alone), on a track at the chain's tempo."""
+    if len(chain) == 1:
+        return chain[0]
+    line = tempo_line(chain, params)
+    assert line is not None
+    slope, intercept = line
+    first = chain[0].track
+    tempo = 1 + round((slope - 1) / WARP_STEP) * WARP_STEP
+    warp = min((w for w in WARPS if w.pitch == 1.0), key=lambda w: abs(w.speed - tempo))
+    start, end = min(c.start for c in chain), max(c.end for c in chain)
+    middle = (start + end) / 2
+    offset = round(slope * middle + intercept - warp.speed * middle)  # right at the middle
+    track = Track(source=source_of(first.recording_id, WARPS.index(warp)), offset=offset,
+                  windows=sum(c.track.windows for c in chain), best_score=max(c.track.best_score for c in chain),
+                  last_frame=max(c.track.last_frame for c in chain), parts=[c.track.hits for c in chain],
+                  is_confirmed=True, start_frame=start, end_frame=end,
+                  balance_db=max(chain, key=lambda c: c.score).track.balance_db)
+    return Span(track, np.unique(np.concatenate([c.frames for c in chain])), start, end,
+                np.unique(np.concatenate([c.qids for c in chain])))
 
 
 def span(track: Track, params: FingerprintParams) -> Span | None:

@@ -1,0 +1,59 @@
+"""From tracks to cues without audio: pieces of a song at another tempo are joined, other
+pieces are not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soundtrack.params import FingerprintParams
+from soundtrack.scan.cues import Span, join_tempo_pieces, spans
+from soundtrack.scan.hits import Hits
+from soundtrack.scan.stream import WARPS, Warp, source_of
+from soundtrack.scan.tracks import Track
+
+P = FingerprintParams()
+FPS = 1 / P.frame_s  # frames per second
+
+
+def _piece(recording_id: int, start_s: float, end_s: float, record_at_start_s: float, tempo: float) -> Span:
+    """A confirmed track heard at normal speed over episode seconds ``[start_s, end_s)``, whose music is
+    the recording from ``record_at_start_s`` on, really played at ``tempo``: its hits agree with
+    the offset of the piece's middle (the piece drifts off it at its ends, as a real one does)."""
+    frames = np.arange(round(start_s * FPS), round(end_s * FPS), 3, dtype=np.int64)
+    recording = record_at_start_s * FPS + (frames - frames[0]) * tempo
+    offset = int(round(np.median(recording - frames)))
+    hits = Hits(source=np.full(frames.size, source_of(recording_id, WARPS.index(Warp(1.0, 1.0)))),
+                offset=np.full(frames.size, offset), frame=frames, last=frames + 10,
+                qid=np.arange(frames.size) + recording_id * 10**6 + int(start_s) * 1000)
+    track = Track(source=int(hits.source[0]), offset=offset, windows=3, best_score=30, is_confirmed=True)
+    track.add(hits)
+    return Span(track, frames, int(frames[0]), int(frames[-1]) + 10, np.unique(hits.qid))
+
+
+def test_pieces_of_a_song_at_another_tempo_become_one_cue_at_that_tempo() -> None:
+    tempo = 1.06
+    pieces = [_piece(7, 100 + a, 100 + b, (a * tempo), tempo) for a, b in ((0, 4), (6, 9), (12, 20))]
+    joined = join_tempo_pieces(pieces, P)
+    assert len(joined) == 1
+    cue = joined[0]
+    assert cue.track.warp == Warp(1.06, 1.0) and cue.track.recording_id == 7
+    assert cue.start == pieces[0].start and cue.end == pieces[-1].end
+    # the recording's time at the cue's edges, in seconds: 0 at 100 s and 20 × 1.06 at 120 s
+    rec_start = (cue.start * cue.track.speed + cue.track.offset) / FPS
+    rec_end = (cue.end * cue.track.speed + cue.track.offset) / FPS
+    assert abs(rec_start - 0.0) < 0.3 and abs(rec_end - 20 * tempo) < 0.3
+    assert [s.track.warp for s in spans([p.track for p in pieces], P, min_score=5)] == [Warp(1.06, 1.0)]
+
+
+def test_pieces_that_are_not_one_song_at_another_tempo_stay_apart() -> None:
+    # the same song used twice at its own speed, 10 s apart: two cues, not one at another tempo
+    twice = [_piece(3, 50, 70, 0.0, 1.0), _piece(3, 80, 95, 40.0, 1.0)]
+    assert len(join_tempo_pieces(twice, P)) == 2
+    # too far apart in the episode, or another recording
+    far = [_piece(3, 0, 10, 0.0, 1.06), _piece(3, 40, 50, 42.4, 1.06)]
+    assert len(join_tempo_pieces(far, P)) == 2
+    others = [_piece(3, 0, 10, 0.0, 1.06), _piece(4, 11, 20, 11.66, 1.06)]
+    assert len(join_tempo_pieces(others, P)) == 2
+    # a tempo beyond the searched ±10 %
+    fast = [_piece(5, 0, 5, 0.0, 1.2), _piece(5, 7, 12, 8.4, 1.2)]
+    assert len(join_tempo_pieces(fast, P)) == 2
