@@ -640,8 +640,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help=f"{clipsets.QUICK_PER_SET} clips per set instead of {clipsets.PER_SET}")
     ap.add_argument("--speed", action="store_true", help="also run the speed/tempo/pitch sets")
     ap.add_argument("--reindex", action="store_true", help="rebuild the library")
-    ap.add_argument("--max-speed-change", type=float, default=None,
-                    help="identify's speed/tempo/pitch search range (default: the library's default)")
+    ap.add_argument("--max-speed-change", type=float, default=0.1,
+                    help="identify's speed/tempo/pitch search range for every clip (default %(default)s; "
+                         "0 is the library's default, the plain search)")
     ap.add_argument("--compare-plain", action="store_true",
                     help="also identify the unchanged-audio clips with the speed search off (before/after)")
     ap.add_argument("--cache", type=Path, default=None,

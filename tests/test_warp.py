@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from soundtrack import Library
 from soundtrack.cli import app
+from soundtrack.library import WIDE_SPEED_CHANGE
 from soundtrack.warp import pitch_grid, screens
 
 
@@ -33,7 +34,7 @@ def lib(built_library: Path):
 
 
 def _only_match(lib: Library, y: np.ndarray, recording_title: str, **kwargs):
-    matches = lib.identify(y, sample_rate=SR, **kwargs)
+    matches = lib.identify(y, sample_rate=SR, **({"max_speed_change": WIDE_SPEED_CHANGE} | kwargs))
     assert matches, "no match"
     best = matches[0]
     assert best.recording.title == recording_title
@@ -78,8 +79,9 @@ def test_unchanged_audio_reports_factors_of_one(lib: Library, track_signal) -> N
     assert (m.speed, m.pitch, m.change) == (1.0, 1.0, "none")
 
 
-def test_the_search_can_be_turned_off_or_narrowed(lib: Library, track_signal) -> None:
+def test_the_search_is_off_by_default_and_can_be_narrowed(lib: Library, track_signal) -> None:
     clip = _played_at(_excerpt(track_signal(2), 8.0, 6.3), 1.05)
+    assert lib.identify(clip, sample_rate=SR) == []
     assert lib.identify(clip, sample_rate=SR, max_speed_change=0) == []
     assert lib.identify(clip, sample_rate=SR, max_speed_change=0.02) == []
     with pytest.raises(ValueError):
@@ -89,7 +91,7 @@ def test_the_search_can_be_turned_off_or_narrowed(lib: Library, track_signal) ->
 @pytest.mark.parametrize("speed", [0.92, 1.06])
 def test_unknown_music_at_another_speed_is_not_matched(lib: Library, speed: float) -> None:
     unknown = _played_at(synth_music(999, 8.0), speed)
-    assert lib.identify(unknown, sample_rate=SR) == []
+    assert lib.identify(unknown, sample_rate=SR, max_speed_change=WIDE_SPEED_CHANGE) == []
 
 
 def test_the_screened_grid_covers_the_range() -> None:
@@ -105,13 +107,13 @@ def test_cli_json_reports_speed_and_pitch(built_library: Path, track_signal, tmp
     from audiogen import write_audio
 
     clip = write_audio(tmp_path / "pal.wav", _played_at(_excerpt(track_signal(0), 4.0, 6.3), 25 / 24))
-    result = CliRunner().invoke(app, ["identify", str(clip), "--library", str(built_library), "--json"])
+    result = CliRunner().invoke(app, ["identify", str(clip), "--library", str(built_library), "--json",
+                                      "--max-speed-change", "0.1"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["matched"]
     top = out["matches"][0]
     assert top["title"] == "track0" and top["change"] == "speed"
     assert top["speed"] == pytest.approx(25 / 24, rel=0.005)
-    result = CliRunner().invoke(app, ["identify", str(clip), "--library", str(built_library), "--json",
-                                      "--max-speed-change", "0"])
+    result = CliRunner().invoke(app, ["identify", str(clip), "--library", str(built_library), "--json"])
     assert json.loads(result.output)["matched"] is False

@@ -108,8 +108,9 @@ def identify(
     max_results: Annotated[int, typer.Option(min=1, help="Matches to report per clip.")] = 3,
     max_speed_change: Annotated[float, typer.Option(
         min=0, max=MAX_SPEED_CHANGE_LIMIT,
-        help="Also find songs played this much (relative) faster/slower, tempo-stretched or "
-             "pitch-shifted, when nothing matches as is (0 turns it off).")] = DEFAULT_MAX_SPEED_CHANGE,
+        help="Also find songs played up to this much (relative) faster/slower, tempo-stretched or "
+             "pitch-shifted (0.1: ±10 %, a semitone), when nothing matches as is; a clip that matches "
+             "nothing then takes about ten times longer to answer.")] = DEFAULT_MAX_SPEED_CHANGE,
 ) -> None:
     """Say which recording each clip comes from, and where in it."""
     failed = False

@@ -27,8 +27,11 @@ from .params import DEFAULT_PARAMS, FingerprintParams
 
 #: Environment variable naming the library directory when none is given.
 LIBRARY_ENV = "SOUNDTRACK_LIBRARY"
-#: How far (relative) ``identify`` searches speed, tempo and pitch changes by default, and at most.
-DEFAULT_MAX_SPEED_CHANGE = 0.10
+#: How far (relative) ``identify`` searches speed, tempo and pitch changes by default (not at all:
+#: a clip that matches nothing would pay ten times its plain search for it, see README), as the
+#: wide search the README measures (``--max-speed-change 0.1``), and at most.
+DEFAULT_MAX_SPEED_CHANGE = 0.0
+WIDE_SPEED_CHANGE = 0.10
 MAX_SPEED_CHANGE_LIMIT = 0.25
 #: Shortest query worth matching (seconds).
 MIN_QUERY_S = 1.0
@@ -161,10 +164,12 @@ class Library:
                  max_results: int = 5, max_speed_change: float = DEFAULT_MAX_SPEED_CHANGE) -> list[Match]:
         """Recordings heard in ``source`` (a media file, or mono samples at ``sample_rate`` Hz).
 
-        Returns matches strongest first; an empty list when nothing in the library matches. When
-        the plain search finds nothing, recordings played up to ``max_speed_change`` (relative)
-        faster or slower, tempo-stretched or pitch-shifted are searched too (see
-        :mod:`soundtrack.warp`; 0 turns that off); ``Match.speed``/``Match.pitch`` say how.
+        Returns matches strongest first; an empty list when nothing in the library matches. With
+        ``max_speed_change`` > 0 (e.g. :data:`WIDE_SPEED_CHANGE`), a plain match gets its tempo
+        fitted, and when the plain search finds nothing, recordings played up to that much
+        (relative) faster or slower, tempo-stretched or pitch-shifted are searched too (see
+        :mod:`soundtrack.warp`); ``Match.speed``/``Match.pitch`` say how. The default, 0, is the
+        plain search alone.
         """
         if not 0 <= max_speed_change <= MAX_SPEED_CHANGE_LIMIT:
             raise ValueError(f"max_speed_change must be within 0..{MAX_SPEED_CHANGE_LIMIT}, got {max_speed_change}")

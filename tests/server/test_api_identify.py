@@ -116,3 +116,18 @@ def test_limits_come_from_create_app(world: World, tmp_path: Path) -> None:
         assert c.post("/api/identify", files={"clip": ("a.ogg", small)}).json()["code"] == "clip_too_long"
         big = encode(tmp_path, clip_of(0, 0, 2.0), ".wav")  # 88 kB
         assert c.post("/api/identify", files={"clip": ("a.wav", big)}).status_code == 413
+
+
+def test_the_speed_search_is_a_server_setting(world: World, client: TestClient, tmp_path: Path) -> None:
+    """A clip sped up 5 % (pitch too) is found when the server searches speed changes, with its
+    speed; the default server answers no match."""
+    from scipy.signal import resample_poly
+
+    fast = resample_poly(clip_of(2, 8.0, 6.3), 20, 21).astype(np.float32)  # played 1.05 times faster
+    data = encode(tmp_path, fast, ".wav")
+    assert client.post("/api/identify", files={"clip": ("fast.wav", data)}).json()["matched"] is False
+    app = create_app(world.library, world.database_url, data_dir=world.data_dir, max_speed_change=0.1)
+    with TestClient(app) as c:
+        body = c.post("/api/identify", files={"clip": ("fast.wav", data)}).json()
+    assert body["match"]["recording_id"] == world.recordings["track2"]
+    assert body["match"]["change"] == "speed" and abs(body["match"]["speed"] - 1.05) < 0.005

@@ -55,7 +55,7 @@ def identify(
                            f"the clip is too short: {duration_s:.1f} s; at least {MIN_QUERY_S:g} s is needed")
         if float(np.abs(samples).max()) < SILENCE_PEAK:
             raise ApiError(422, "clip_silent", "the clip is silent: is the microphone muted?")
-        matches = library.identify(samples, sample_rate=sr, max_results=3)
+        matches = library.identify(samples, sample_rate=sr, max_results=3, max_speed_change=settings.max_speed_change)
         body = describe(matches, catalog, duration_s)
     body["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return body

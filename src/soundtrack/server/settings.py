@@ -20,6 +20,7 @@ ENV = {
     "max_scan_upload_mb": "SOUNDTRACK_MAX_SCAN_UPLOAD_MB",
     "scan_workers": "SOUNDTRACK_SCAN_WORKERS",
     "identify_threads": "SOUNDTRACK_IDENTIFY_THREADS",
+    "max_speed_change": "SOUNDTRACK_MAX_SPEED_CHANGE",
     "data_dir": "SOUNDTRACK_SERVER_DATA",
 }
 
@@ -36,6 +37,9 @@ class ServerSettings:
     - ``scan_workers``: scans run at once on this machine (each in its own process).
     - ``identify_threads``: identifications run at once in one server process; more requests wait
       their turn (the work is CPU-bound: more threads than cores only adds latency).
+    - ``max_speed_change``: ``/api/identify`` also finds songs sped up, slowed down or pitch-shifted
+      by up to this much (relative; see :meth:`soundtrack.Library.identify`); 0, the default, is
+      the plain search (a clip that matches nothing costs about ten times more with it).
     - ``data_dir``: scan jobs and their uploads (default: ``<library>/server``).
     """
 
@@ -46,6 +50,7 @@ class ServerSettings:
     max_scan_upload_mb: float = 4096.0
     scan_workers: int = 1
     identify_threads: int = 2
+    max_speed_change: float = 0.0
     data_dir: Path | None = field(default=None)
 
     def __post_init__(self) -> None:
@@ -55,6 +60,10 @@ class ServerSettings:
         for name in ("max_upload_mb", "max_clip_s", "max_scan_upload_mb"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be a positive number")
+        from ..library import MAX_SPEED_CHANGE_LIMIT
+
+        if not 0 <= self.max_speed_change <= MAX_SPEED_CHANGE_LIMIT:
+            raise ValueError(f"max_speed_change={self.max_speed_change!r} must be within 0..{MAX_SPEED_CHANGE_LIMIT}")
         for name in ("scan_workers", "identify_threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be at least 1")
