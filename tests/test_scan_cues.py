@@ -57,3 +57,16 @@ def test_pieces_that_are_not_one_song_at_another_tempo_stay_apart() -> None:
     # a tempo beyond the searched ±10 %
     fast = [_piece(5, 0, 5, 0.0, 1.2), _piece(5, 7, 12, 8.4, 1.2)]
     assert len(join_tempo_pieces(fast, P)) == 2
+
+
+def test_subtracting_the_found_song_leaves_the_other() -> None:
+    """The found recording, at a gain that drifts, comes out of the mix; what is left is the rest."""
+    from soundtrack.scan.unmask import subtract, worth_unmasking
+
+    rng = np.random.default_rng(1)
+    found, other = rng.standard_normal(48000), rng.standard_normal(48000)
+    gain = np.linspace(0.6, 0.9, found.size)  # a fade
+    rest = subtract(gain * found + other, found, block=4000)
+    assert float(np.mean((rest - other) ** 2)) < 0.01 * float(np.mean(other**2))
+    assert worth_unmasking(0.0) and worth_unmasking(-5.0)
+    assert not worth_unmasking(12.0) and not worth_unmasking(-15.0) and not worth_unmasking(None)

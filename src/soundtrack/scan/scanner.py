@@ -19,6 +19,7 @@ from .hits import HitLog
 from .listen import Alignment, Listener
 from .stream import AudioRing, Envelope, Grid, grids_for, warps_within
 from .tracks import CUE_STRONG_SCORE, Track, Tracker, confirmed
+from .unmask import second_songs, unmasked_hits, worth_unmasking
 
 #: Flags: a cue ending this far (s) before its recording's end is ``interrupted``; one starting this
 #: far (s) into its recording is ``partial_start``.
@@ -68,11 +69,13 @@ class Scanner:
         self.params = params
         self.min_score = min_score
         self.max_speed_change = max_speed_change
+        self._unmasked = 0  # unmasking passes of the current scan (their landmark ids differ)
 
     def scan(self, path: str | Path, progress: ScanProgress | None = None) -> Soundtrack:
         """Decode ``path`` and return its :class:`Soundtrack`. Raises :class:`AudioError`."""
         snapshot = self.store.snapshot()
         p = self.params
+        self._unmasked = 0
         grids = grids_for(warps_within(self.max_speed_change), p, p.fan_out)
         cpu = CpuTimes()
         envelope = Envelope(step=round(ENVELOPE_S * p.sample_rate))
@@ -142,14 +145,37 @@ class Scanner:
         if s is not None:
             track.start_frame = listener.probe_start(self._alignment(track, snapshot), s.start).edge
 
-    def _listen_end(self, track: Track, snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
-        """A closed confirmed track: listen around its last landmarks; measure its usage."""
+    def _listen_end(self, track: Track, snapshot: Snapshot, listener: Listener, tracker: Tracker, *,
+                    unmask: bool = True) -> None:
+        """A closed confirmed track: listen around its last landmarks; measure its usage; look
+        for a second song under it when its level says there may be one (:mod:`.unmask`)."""
         s = self._worth_listening(track, tracker)
         if s is None:
             return
         align = self._alignment(track, snapshot)
         track.end_frame = listener.probe_end(align, s.end).edge
-        track.balance_db = listener.balance_db(align, min(s.start, track.start_frame or s.start), track.end_frame)
+        start = min(s.start, track.start_frame or s.start)
+        track.balance_db = listener.balance_db(align, start, track.end_frame)
+        if unmask and worth_unmasking(track.balance_db):
+            self._unmask(track, start, snapshot, listener, tracker)
+
+    def _unmask(self, track: Track, start: int, snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
+        """Songs heard once ``track``'s recording is taken out of the episode, confirmed by
+        listening to them, become tracks of their own."""
+        self._unmasked += 1
+        hits = unmasked_hits(listener, self._alignment(track, snapshot), track.recording_id, track.warp, start,
+                             track.end_frame or start, snapshot, self.params, self._unmasked)
+        for source, offset, agree in second_songs(hits):
+            if any(t.same(source, offset) for t in tracker.open + tracker.done):
+                continue
+            found = Track(source, offset)
+            found.add(agree)
+            found.note_window(agree.distinct_frames())
+            s = span(found, self.params)
+            if s is not None and listener.heard_clearly(self._alignment(found, snapshot), s.start, s.end):
+                tracker.accept(found)
+                self._listen_start(found, snapshot, listener, tracker)
+                self._listen_end(found, snapshot, listener, tracker, unmask=False)
 
     def _verify(self, candidates: list[Track], snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
         """Confirm the candidates whose recording is clearly heard where their landmarks are, then
