@@ -53,7 +53,6 @@ PITCH_SHIFT_RANGE = 0.06
 #: about twice the screening's time).
 SCREEN_FAN_OUT = 4
 SCREEN_EXPAND = True
-SCREEN_EXPAND_LEVELS = True
 #: A screened alignment makes the shortlist from this share of the acceptance threshold (at least
 #: :data:`SCREEN_MIN_SCORE` agreeing frames): only the dense verification accepts a match.
 SCREEN_THRESHOLD_SHARE = 0.7
@@ -183,8 +182,7 @@ def _screen(samples: np.ndarray, snapshot: Snapshot, params: FingerprintParams,
         if sure_at is not None and abs(math.log(ratio / sure_at)) > SURE_NEIGHBOURS * math.log1p(PITCH_STEP):
             continue
         peaks = _rescaled(frame, fbin, level, ratio, time_scale, params)
-        query = landmarks(peaks, params, fan_out=SCREEN_FAN_OUT, expand=SCREEN_EXPAND,
-                          expand_levels=SCREEN_EXPAND_LEVELS)
+        query = landmarks(peaks, params, fan_out=SCREEN_FAN_OUT, expand=SCREEN_EXPAND)
         hits = Hits.of(query, snapshot)
         if hits.q_frame.size == 0:
             continue

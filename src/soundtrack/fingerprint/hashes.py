@@ -98,15 +98,14 @@ def last_peak_offset(hashes: np.ndarray, params: FingerprintParams) -> np.ndarra
 
 
 def landmarks(peaks: Peaks, params: FingerprintParams, *, fan_out: int | None = None,
-              expand: bool = False, expand_levels: bool = True) -> Landmarks:
+              expand: bool = False) -> Landmarks:
     """Group each peak with pairs of its ``fan_out`` nearest later peaks in the target zone (default
     ``params.fan_out``); hash the triplets.
 
     With ``params.hash_frame_step`` (``hash_bin_step``) > 1 the two time (frequency) offsets are
     stored divided by that step, so a peak that moved by a frame (a bin) between recording and query
     keeps its hash most of the time; ``expand=True`` (queries) also emits the neighbouring cells,
-    so it always does, and both loudness orders of peaks within :data:`LEVEL_TIE_DB` of each other
-    (unless ``expand_levels=False``).
+    so it always does, and both loudness orders of peaks within :data:`LEVEL_TIE_DB` of each other.
     """
     if len(peaks) < 3:
         return Landmarks(np.zeros(0, np.uint32), np.zeros(0, np.int32))
@@ -124,10 +123,8 @@ def landmarks(peaks: Peaks, params: FingerprintParams, *, fan_out: int | None = 
     # each coarse field: the cells of value-1 and value+1 (the same cell when both fall in one);
     # each loudness order: both answers when the two levels are within LEVEL_TIE_DB
     options = [((v - 1) // s, (v + 1) // s) if s > 1 else (v // s,) for v, s in zip(fields, steps)]
-    if use_levels and expand_levels:
+    if use_levels:
         options += [(np.where(d > LEVEL_TIE_DB, 1, 0), np.where(d < -LEVEL_TIE_DB, 0, 1)) for d in louder]
-    elif use_levels:
-        options += [((d > 0).astype(np.int64),) for d in louder]
     else:
         options += [(np.zeros(len(a), np.int64),)] * 2
     variants = [_pack_offsets(f[a], list(combo)) for combo in itertools.product(*options)]
