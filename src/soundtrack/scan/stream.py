@@ -17,7 +17,6 @@ from ..fingerprint import Landmarks, Pairer, Peaks
 from ..fingerprint.hashes import last_peak_offset
 from ..fingerprint.peaks import PeakStream
 from ..index.store import Snapshot
-from ..models import change_name
 from ..params import FingerprintParams
 from .hits import Hits
 
@@ -30,11 +29,6 @@ class Warp:
 
     speed: float
     pitch: float
-
-    @property
-    def change(self) -> str:
-        """"none", "speed", "tempo", "pitch" (see :func:`soundtrack.models.change_name`)."""
-        return change_name(self.speed, self.pitch)
 
 
 #: Searched by default: normal, and the PAL speed-up of 24 fps film shown at 25 fps (tempo and
@@ -70,7 +64,7 @@ def source_of(recording_id: np.ndarray | int, warp_index: int) -> np.ndarray | i
     return recording_id * len(WARPS) + warp_index
 
 
-def recording_of(source: int) -> int:
+def recording_of(source: np.ndarray | int) -> np.ndarray | int:
     """The recording id of a :func:`source_of` number."""
     return source // len(WARPS)
 

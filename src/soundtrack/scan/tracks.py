@@ -88,7 +88,7 @@ class Track:
 
     @property
     def recording_id(self) -> int:
-        return recording_of(self.source)
+        return int(recording_of(self.source))
 
     @property
     def warp(self) -> Warp:

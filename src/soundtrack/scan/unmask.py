@@ -37,7 +37,7 @@ GAIN_BLOCK_S = 0.5
 UNMASK_GRID = 1 << 10
 #: A second song needs this many agreeing frames over the probes, and the acceptance threshold
 #: of the probes' hits (as a window of the scan does).
-MIN_SCORE = 8
+SECOND_SONG_MIN_SCORE = 8
 
 
 def worth_unmasking(balance_db: float | None) -> bool:
@@ -86,7 +86,7 @@ def unmasked_hits(listener: Listener, align_of_found: Alignment, found_recording
         grid.push(rest)
         grid.flush()
         h = grid.hits(snapshot)
-        keep = np.array([recording_of(int(s)) != found_recording for s in h.source], dtype=bool)
+        keep = recording_of(h.source) != found_recording
         shift = first // hop
         parts.append(Hits(source=h.source[keep], offset=h.offset[keep] - round(shift * warp.speed),
                           frame=h.frame[keep] + shift, last=h.last[keep] + shift, qid=h.qid[keep]))
@@ -97,7 +97,7 @@ def second_songs(hits: Hits, max_results: int = 2) -> list[tuple[int, int, Hits]
     """(source, offset, agreeing hits) of the alignments the unmasked hits hold, strongest first."""
     if len(hits) == 0:
         return []
-    threshold = max(MIN_SCORE, acceptance_threshold(len(hits), MIN_SCORE))
+    threshold = max(SECOND_SONG_MIN_SCORE, acceptance_threshold(len(hits), SECOND_SONG_MIN_SCORE))
     found = best_alignments(hits.source, hits.offset, hits.frame, min_score=threshold, max_results=max_results)
     return [(a.recording_id, a.offset_frames, hits.agreeing(a.recording_id, a.offset_frames, OFFSET_SLACK))
             for a in found]
