@@ -8,6 +8,8 @@ lock so that two processes opening the same new database do not both create it.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 
 from alembic import command
@@ -70,13 +72,34 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-            cur.execute("PRAGMA journal_mode = WAL")
             cur.close()
+            _use_wal(dbapi_conn)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
     return engine
+
+
+def _use_wal(dbapi_conn) -> None:  # noqa: ANN001 - a sqlite3 connection
+    """Switch the database file to write-ahead logging (it stays so: later connections only read it).
+
+    Switching needs the file to itself and SQLite answers "database is locked" at once, without the
+    busy timeout, while another connection is opening the same new file; so it is retried, with a
+    short growing pause, for up to :data:`SQLITE_BUSY_MS`."""
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    pause_s = 0.005
+    while True:
+        try:
+            mode = dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() != "wal":
+                dbapi_conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause_s)
+            pause_s = min(pause_s * 2, 0.2)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
