@@ -61,6 +61,9 @@ class Match:
     1.08 for a song sped up 8 % with its pitch kept) and ``pitch`` the frequency ratio (query Hz per
     recording Hz: 1.0595 for one semitone up). A plain speed change has both equal, a tempo change
     ``pitch == 1``, a pitch shift ``speed == 1``; both are 1 for unchanged audio.
+
+    ``verified``: the landmarks alone fell short of the threshold and the recording's own peaks at
+    this alignment confirmed it (:mod:`soundtrack.verify`); ``confidence`` then comes from that.
     """
 
     recording: Recording
@@ -72,6 +75,7 @@ class Match:
     confidence: float
     speed: float = 1.0
     pitch: float = 1.0
+    verified: bool = False
 
     @property
     def change(self) -> str:
@@ -109,6 +113,7 @@ class Match:
             "speed": round(self.speed, 5),
             "pitch": round(self.pitch, 5),
             "change": self.change,
+            "verified": self.verified,
         }
 
 

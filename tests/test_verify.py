@@ -1,0 +1,86 @@
+"""Verification: a candidate the landmarks rank but do not accept is confirmed by the recording's peaks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audiogen import SR, synth_music, write_audio
+
+from soundtrack import Library
+from soundtrack.fingerprint import Peaks
+from soundtrack.verify import MIN_Z, NULL_SHIFTS, coincidence
+
+N_BINS = 219
+
+
+def random_peaks(rng: np.random.Generator, n: int, frames: int) -> Peaks:
+    frame = np.sort(rng.integers(0, frames, n)).astype(np.int32)
+    return Peaks(frame, rng.integers(20, 218, n).astype(np.int32), np.zeros(n, np.float32))
+
+
+def test_peaks_that_survive_at_the_alignment_stand_out(rng: np.random.Generator) -> None:
+    reference = random_peaks(rng, 2000, 3000)
+    inside = (reference.frame >= 1000) & (reference.frame < 1300)
+    keep = inside & (rng.random(reference.frame.size) < 0.3)  # a phone keeps about a quarter
+    moved = rng.integers(0, 3, int(keep.sum()))  # and moves them a frame or two later
+    survivors = Peaks(reference.frame[keep] - 1000 + moved, reference.bin[keep], reference.level[keep])
+    noise = random_peaks(rng, 150, 300)
+    query = Peaks.concat([survivors, noise])
+    order = np.argsort(query.frame, kind="stable")
+    query = Peaks(query.frame[order], query.bin[order], query.level[order])
+    right = coincidence(query, reference, 1000, N_BINS)
+    assert right.found >= survivors.frame.size
+    assert right.shifted.size == NULL_SHIFTS.size
+    assert right.z > MIN_Z
+    assert coincidence(query, reference, 1500, N_BINS).z < MIN_Z / 2
+
+
+def test_unrelated_peaks_are_not_confirmed(rng: np.random.Generator) -> None:
+    reference = random_peaks(rng, 2000, 3000)
+    zs = [coincidence(random_peaks(rng, 300, 300), reference, off, N_BINS).z for off in range(200, 2600, 200)]
+    assert max(zs) < MIN_Z / 2
+
+
+def test_an_empty_query_finds_nothing(rng: np.random.Generator) -> None:
+    assert coincidence(Peaks.empty(), random_peaks(rng, 100, 300), 0, N_BINS).found == 0
+
+
+@pytest.fixture
+def strict_library(built_library: Path, tmp_path: Path) -> Path:
+    """A copy of the test library (its recordings' files stay where they are)."""
+    copy = tmp_path / "library"
+    shutil.copytree(built_library, copy)
+    return copy
+
+
+def test_a_clip_below_the_threshold_is_confirmed_by_its_recording(strict_library: Path, track_signal) -> None:
+    clip = track_signal(3)[int(7.0 * SR) : int(12.0 * SR)]
+    with Library(strict_library, min_score=10_000) as lib:  # no landmark score is ever enough
+        matches = lib.identify(clip, sample_rate=SR)
+    assert len(matches) == 1 and matches[0].verified
+    assert Path(matches[0].recording.path).stem == "track3"
+    assert matches[0].offset_s == pytest.approx(7.0, abs=0.1)
+    assert 0.5 <= matches[0].confidence <= 1
+    assert matches[0].to_dict()["verified"] is True
+
+
+def test_plain_matches_are_not_marked_verified(built_library: Path, track_signal) -> None:
+    matches = Library(built_library).identify(track_signal(1)[: 5 * SR], sample_rate=SR)
+    assert matches and not matches[0].verified
+
+
+def test_unknown_music_is_not_confirmed(strict_library: Path) -> None:
+    with Library(strict_library, min_score=10_000) as lib:
+        for seed in range(900, 905):
+            assert lib.identify(synth_music(seed, 6.0), sample_rate=SR) == []
+
+
+def test_a_recording_whose_file_is_gone_is_not_confirmed(tmp_path: Path, track_signal) -> None:
+    song = write_audio(tmp_path / "song.flac", track_signal(2))
+    with Library(tmp_path / "library", min_score=10_000) as lib:
+        lib.add([song])
+        song.unlink()
+        assert lib.identify(track_signal(2)[int(4 * SR) : int(9 * SR)], sample_rate=SR) == []
