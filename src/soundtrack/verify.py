@@ -106,23 +106,33 @@ class Verifier:
 
     def evidence(self, alignment: Alignment, path: str) -> Evidence | None:
         """What the recording at ``path`` says of ``alignment`` (None when its file cannot be read)."""
-        reference = self._reference_peaks(path, alignment.offset_frames)
-        if reference is None:
-            return None
-        return coincidence(self.peaks, reference, alignment.offset_frames, self.params.max_bin + 1)
+        return evidence(self.peaks, path, alignment.offset_frames, self.duration_s, self.params)
 
-    def _reference_peaks(self, path: str, offset_frames: int) -> Peaks | None:
-        """Peaks of the recording around the query's aligned span, in the recording's frames. The
-        span reaches :func:`context_frames` plus the largest of :data:`NULL_SHIFTS` beyond each end so the
-        peaks that matter are those of the whole recording."""
-        p = self.params
-        margin_s = p.frames_to_seconds(context_frames(p) + int(np.abs(NULL_SHIFTS).max()) + PEAK_FRAMES)
-        start_s = max(0.0, p.frames_to_seconds(offset_frames) - margin_s)
-        try:
-            samples, first_s = load_span(path, start_s, start_s + self.duration_s + 2 * margin_s, p.sample_rate)
-        except (AudioError, OSError):
-            return None
-        first_frame = int(np.ceil(p.seconds_to_frames(first_s) - 1e-6))
-        skip = int(round((p.frames_to_seconds(first_frame) - first_s) * p.sample_rate))
-        peaks = find_peaks(samples[skip:], p)
-        return Peaks(peaks.frame + first_frame, peaks.bin, peaks.level)
+
+def evidence(query: Peaks, path: str, offset_frames: int, duration_s: float,
+             params: FingerprintParams) -> Evidence | None:
+    """:func:`coincidence` of ``query`` peaks (``duration_s`` of audio) with the peaks of the
+    recording at ``path``, query frame 0 at its frame ``offset_frames``; None when the file cannot
+    be read."""
+    reference = reference_peaks(path, offset_frames, duration_s, params)
+    if reference is None:
+        return None
+    return coincidence(query, reference, offset_frames, params.max_bin + 1)
+
+
+def reference_peaks(path: str, offset_frames: int, duration_s: float, params: FingerprintParams) -> Peaks | None:
+    """Peaks of the recording at ``path`` from its frame ``offset_frames`` for ``duration_s``
+    seconds, in the recording's frames; None when the file cannot be read. The decoded span reaches
+    :func:`context_frames` plus the largest of :data:`NULL_SHIFTS` beyond each end, so the peaks
+    that matter are those of the whole recording."""
+    p = params
+    margin_s = p.frames_to_seconds(context_frames(p) + int(np.abs(NULL_SHIFTS).max()) + PEAK_FRAMES)
+    start_s = max(0.0, p.frames_to_seconds(offset_frames) - margin_s)
+    try:
+        samples, first_s = load_span(path, start_s, start_s + duration_s + 2 * margin_s, p.sample_rate)
+    except (AudioError, OSError):
+        return None
+    first_frame = int(np.ceil(p.seconds_to_frames(first_s) - 1e-6))
+    skip = int(round((p.frames_to_seconds(first_frame) - first_s) * p.sample_rate))
+    peaks = find_peaks(samples[skip:], p)
+    return Peaks(peaks.frame + first_frame, peaks.bin, peaks.level)
