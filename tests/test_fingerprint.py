@@ -71,3 +71,44 @@ def test_fingerprints_do_not_depend_on_level() -> None:
 def test_hash_fields_are_checked() -> None:
     with pytest.raises(ValueError, match="max_df"):
         check_params(FingerprintParams(max_df=40))
+
+
+def _reference_peak_mask(spec: np.ndarray, p: FingerprintParams) -> np.ndarray:
+    """The peak tests of ``fingerprint/peaks.py`` written with whole-array SciPy filters."""
+    from scipy.ndimage import maximum_filter, maximum_filter1d, uniform_filter
+
+    from soundtrack.fingerprint.peaks import ABSOLUTE_FLOOR_DB, SILENCE_DB
+
+    band = spec[:, p.min_bin : p.max_bin + 1]
+    local_max = maximum_filter(band, size=(2 * p.peak_half_frames + 1, 2 * p.peak_half_bins + 1), mode="nearest")
+    background = uniform_filter(band, size=(2 * p.background_half_frames + 1, 2 * p.background_half_bins + 1),
+                                mode="nearest")
+    history = uniform_filter(band, size=(2 * p.background_half_frames + 1, 1), mode="nearest")
+    loudest = maximum_filter1d(band.max(axis=1), size=2 * p.loudest_half_frames + 1, mode="nearest")
+    before = np.vstack([np.full((1, band.shape[1]), SILENCE_DB, np.float32), band[:-1]])
+    below = np.hstack([np.full((band.shape[0], 1), SILENCE_DB, np.float32), band[:, :-1]])
+    mask = ((band == local_max) & (band > np.maximum(before, below))
+            & (band - background >= p.peak_min_prominence_db) & (band - history >= p.peak_min_onset_db)
+            & (band >= loudest[:, None] - p.peak_max_below_loudest_db) & (band > ABSOLUTE_FLOOR_DB))
+    full = np.zeros(spec.shape, bool)
+    full[:, p.min_bin : p.max_bin + 1] = mask
+    return full
+
+
+@pytest.mark.parametrize("kind", ["music", "ties", "flat"])
+def test_peak_kernel_equals_the_whole_array_definition(kind: str) -> None:
+    from soundtrack.fingerprint.peaks import peak_mask
+    from soundtrack.fingerprint.spectrogram import log_spectrogram
+
+    p = DEFAULT_PARAMS
+    rng = np.random.default_rng(7)
+    if kind == "music":
+        spec = log_spectrogram(music_8k(3, 20.0), p)
+    elif kind == "ties":  # integer dB levels: many equal neighbours
+        spec = np.round(rng.standard_normal((400, p.max_bin + 1)) * 4).astype(np.float32) - 30
+    else:
+        spec = np.full((60, p.max_bin + 1), -40.0, np.float32)
+    expected = _reference_peak_mask(spec, p)
+    assert np.array_equal(peak_mask(spec, p), expected)
+    if kind != "flat":
+        assert expected.sum() > 10

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from scipy.ndimage import maximum_filter, maximum_filter1d, uniform_filter
+from scipy.ndimage import maximum_filter1d, uniform_filter
 
 from ..params import FingerprintParams
 from .spectrogram import log_spectrogram
@@ -65,39 +66,63 @@ def context_frames(params: FingerprintParams) -> int:
 def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
     """Boolean mask of the peaks of log spectrogram ``spec`` (frames × bins, dB).
 
-    Cells within :func:`context_frames` of either end are judged on the frames that exist.
+    Cells within :func:`context_frames` of either end are judged on the frames that exist. The
+    box means and the running loudest level are SciPy filters; the tests themselves run cell by
+    cell in :func:`_peaks_of_band`, which looks at a cell's neighbourhood only when its levels
+    pass (about a third of the cells).
     """
-    band = spec[:, params.min_bin : params.max_bin + 1]
-    local_max = maximum_filter(
-        band, size=(2 * params.peak_half_frames + 1, 2 * params.peak_half_bins + 1), mode="nearest"
-    )
+    p = params
+    band = np.ascontiguousarray(spec[:, p.min_bin : p.max_bin + 1])
     background = uniform_filter(
-        band, size=(2 * params.background_half_frames + 1, 2 * params.background_half_bins + 1), mode="nearest"
+        band, size=(2 * p.background_half_frames + 1, 2 * p.background_half_bins + 1), mode="nearest"
     )
-    loudest = maximum_filter1d(band.max(axis=1), size=2 * params.loudest_half_frames + 1, mode="nearest")
-    same_bin_history = uniform_filter(band, size=(2 * params.background_half_frames + 1, 1), mode="nearest")
-    mask = (
-        (band == local_max)
-        & (band > _shifted_max(band))
-        & (band - background >= params.peak_min_prominence_db)
-        & (band - same_bin_history >= params.peak_min_onset_db)
-        & (band >= loudest[:, None] - params.peak_max_below_loudest_db)
-        & (band > ABSOLUTE_FLOOR_DB)
-    )
+    same_bin_history = uniform_filter(band, size=(2 * p.background_half_frames + 1, 1), mode="nearest")
+    loudest = maximum_filter1d(band.max(axis=1), size=2 * p.loudest_half_frames + 1, mode="nearest")
+    f32 = np.float32
+    levels = np.array([p.peak_min_prominence_db, p.peak_min_onset_db, p.peak_max_below_loudest_db,
+                       ABSOLUTE_FLOOR_DB, SILENCE_DB], dtype=f32)
+    mask = _peaks_of_band(band, background, same_bin_history, loudest.astype(f32), levels,
+                          p.peak_half_frames, p.peak_half_bins)
     full = np.zeros(spec.shape, dtype=bool)
-    full[:, params.min_bin : params.max_bin + 1] = mask
+    full[:, p.min_bin : p.max_bin + 1] = mask
     return full
 
 
-def _shifted_max(band: np.ndarray) -> np.ndarray:
-    """Per cell, the loudest of the cells just before it in time (same bin) and just below it in
-    frequency (same frame): ``band > _shifted_max(band)`` breaks ties between equal neighbours, so
-    a perfectly flat synthesised tone yields one peak, not one per frame."""
-    before = np.full_like(band, SILENCE_DB)
-    before[1:] = band[:-1]
-    below = np.full_like(band, SILENCE_DB)
-    below[:, 1:] = band[:, :-1]
-    return np.maximum(before, below)
+@numba.njit(cache=True, nogil=True)
+def _peaks_of_band(band: np.ndarray, background: np.ndarray, history: np.ndarray, loudest: np.ndarray,
+                   levels: np.ndarray, half_rows: int, half_cols: int) -> np.ndarray:  # pragma: no cover
+    """The tests of the module docstring, cell by cell of ``band`` (dB, float32 throughout):
+    ``levels`` = (prominence over ``background``, onset over ``history``, most below the frame's
+    ``loudest``, absolute floor, level before the audio). A cell that passes the level tests must
+    also be louder than the cell just before it in time and the one just below it in frequency
+    (so a flat tone makes one peak, not one per frame), and no cell of its ``±half_rows`` ×
+    ``±half_cols`` neighbourhood (clipped at the edges) may be louder; rows nearest the cell are
+    looked at first, where most cells fail."""
+    prominence, onset, below, floor, silence = levels[0], levels[1], levels[2], levels[3], levels[4]
+    n, m = band.shape
+    mask = np.zeros((n, m), np.bool_)
+    for t in range(n):
+        quietest = loudest[t] - below
+        for b in range(m):
+            v = band[t, b]
+            if not (v - background[t, b] >= prominence and v - history[t, b] >= onset
+                    and v >= quietest and v > floor):
+                continue
+            if v <= (band[t - 1, b] if t > 0 else silence) or v <= (band[t, b - 1] if b > 0 else silence):
+                continue
+            lo, hi = max(b - half_cols, 0), min(b + half_cols, m - 1)
+            ok = True
+            for d in range(2 * half_rows + 1):
+                tt = t + (d + 1) // 2 if d % 2 else t - d // 2  # t, t+1, t-1, t+2, t-2, ...
+                row = band[min(max(tt, 0), n - 1)]
+                for bb in range(lo, hi + 1):
+                    if row[bb] > v:
+                        ok = False
+                        break
+                if not ok:
+                    break
+            mask[t, b] = ok
+    return mask
 
 
 def find_peaks(y: np.ndarray, params: FingerprintParams) -> Peaks:

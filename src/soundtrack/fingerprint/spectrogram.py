@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..params import FingerprintParams
@@ -22,7 +23,7 @@ def log_spectrogram(y: np.ndarray, params: FingerprintParams) -> np.ndarray:
     if y.size < n_fft:
         return np.zeros((0, params.max_bin + 1), dtype=np.float32)
     frames = sliding_window_view(y, n_fft)[::hop]
-    spectrum = np.fft.rfft(frames * _hann(n_fft), axis=1)[:, : params.max_bin + 1]
+    spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)[:, : params.max_bin + 1]
     power = spectrum.real**2 + spectrum.imag**2
     return (10.0 * np.log10(power + _POWER_FLOOR)).astype(np.float32)
 
