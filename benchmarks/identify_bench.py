@@ -186,6 +186,7 @@ def _index_in_child(lib_dir: str, paths: list[str]) -> dict:
     """
     from soundtrack import Library
 
+    decode_s = _decode_only_s(paths)
     reset_peak_rss()
     with Library(lib_dir) as lib:
         started = time.perf_counter()
@@ -200,7 +201,25 @@ def _index_in_child(lib_dir: str, paths: list[str]) -> dict:
         "failed": [tuple(f) if isinstance(f, tuple) else (f.path, f.reason) for f in report.failed],
         "stats": _stats_dict(stats),
         "peak_rss_mb": peak_rss_mb(),
+        "decode_only_s": decode_s,
     }
+
+
+def _decode_only_s(paths: list[str]) -> float:
+    """CPU seconds PyAV takes to decode the first audio stream of every file and do nothing else
+    (measured just before indexing, so the two compare on the machine as it is then)."""
+    import av
+
+    started = time.process_time()
+    for path in paths:
+        try:
+            with av.open(path) as container:
+                stream = container.streams.audio[0]
+                for packet in container.demux(stream):
+                    packet.decode()
+        except (av.error.FFmpegError, IndexError):
+            continue
+    return time.process_time() - started
 
 
 def _stats_dict(stats: object) -> dict:
@@ -440,6 +459,7 @@ def indexing_summary(build: dict) -> dict:
         "tracks_added": build["added"], "duplicates": build["duplicates"], "failed": build["failed"],
         "audio_hours": hours, "wall_s": build["wall_s"],
         "x_real_time": audio_s / build["wall_s"] if build["wall_s"] else None,
+        "decode_only_x_real_time": audio_s / build["decode_only_s"] if build.get("decode_only_s") else None,
         "index_mb": stats["index_bytes"] / 1e6,
         "index_mb_per_hour": stats["index_bytes"] / 1e6 / hours if hours else None,
         "database_mb": stats.get("database_bytes", 0) / 1e6,
@@ -520,7 +540,8 @@ def print_report(result: dict) -> None:
         f"indexing: {ix['audio_hours']:.2f} h in {ix['wall_s']:.0f} s = "
         f"{_fmt(ix['x_real_time'], '.0f')}× real time (jobs=1{', reused build' if ix['reused'] else ''}); "
         f"index {ix['index_mb']:.1f} MB = {_fmt(ix['index_mb_per_hour'])} MB/h; "
-        f"added {ix['tracks_added']}, duplicates {len(ix['duplicates'])}, failed {len(ix['failed'])}")
+        f"added {ix['tracks_added']}, duplicates {len(ix['duplicates'])}, failed {len(ix['failed'])}; "
+        f"PyAV decoding alone, just before: {_fmt(ix.get('decode_only_x_real_time'), '.0f')}×")
     console.print(f"identify latency: median {_fmt(lat['median_ms'], '.0f')} ms, "
                   f"p95 {_fmt(lat['p95_ms'], '.0f')} ms, max {_fmt(lat['max_ms'], '.0f')} ms "
                   f"over {result['n_clips']} clips")

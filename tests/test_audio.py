@@ -113,3 +113,27 @@ def test_truncated_file_keeps_what_decodes(tmp_path: Path) -> None:
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(DecodeError, match="directory"):
         load_audio(tmp_path, 8000)
+
+
+def test_pending_frames_mix_to_mono_and_take_one_layout_at_a_time() -> None:
+    import av
+
+    from soundtrack.audio import _PendingFrames
+
+    def frame(samples: np.ndarray, layout: str) -> av.AudioFrame:
+        f = av.AudioFrame.from_ndarray(samples.astype(np.float32), format="fltp", layout=layout)
+        f.sample_rate = 8000
+        return f
+
+    pending = _PendingFrames()
+    stereo = np.stack([np.full(100, 0.5), np.full(100, -0.1)])
+    for _ in range(2):
+        assert pending.accepts(frame(stereo, "stereo"))
+        pending.add(frame(stereo, "stereo"))
+    mono_frame = frame(np.full((1, 100), 0.3), "mono")
+    assert not pending.accepts(mono_frame)  # pop first
+    mono, rate = pending.pop()
+    assert rate == 8000 and mono.shape == (200,) and np.allclose(mono, 0.2)
+    assert pending.accepts(mono_frame)
+    pending.add(mono_frame)
+    assert np.allclose(pending.pop()[0], 0.3)

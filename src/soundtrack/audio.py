@@ -28,7 +28,6 @@ SEEK_PREROLL_S = 0.5
 #: Packets that fail to decode are skipped (as ffmpeg does); more than this many is an error.
 MAX_BAD_PACKETS = 50
 
-_SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}
 _SAMPLE_SCALE = {"u8": 1 / 128.0, "s16": 1 / 32768.0, "s32": 1 / 2147483648.0, "flt": 1.0, "dbl": 1.0}
 
 
@@ -116,7 +115,7 @@ def load_span(path: str | Path, start_s: float, end_s: float, sample_rate: int) 
                 if first_s is None:
                     first_s = float(frame.pts * frame.time_base) - zero if frame.pts is not None else 0.0
                 if not pending.accepts(frame):
-                    break  # the rate changed mid-span: keep what came before
+                    break  # the rate, format or layout changed mid-span: keep what came before
                 pending.add(frame)
                 rate = pending.rate
                 if first_s + pending.samples / rate >= end_s:
@@ -192,7 +191,7 @@ def _decoded_blocks(
                     raise DecodeError(path, f"corrupt audio data ({_reason(exc)})") from None
                 continue
             for frame in frames:
-                if pending.rate and frame.sample_rate != pending.rate:
+                if not pending.accepts(frame):  # another rate, sample format or channel layout
                     yield pending.pop()
                 pending.add(frame)
                 if pending.samples >= block_s * pending.rate:
@@ -206,67 +205,57 @@ def _decoded_blocks(
 
 
 class _PendingFrames:
-    """Decoded frames of one sample format, rate and layout, waiting to be mixed to mono.
+    """Decoded frames of one sample format, rate and channel layout, waiting to be mixed to mono.
 
-    The format and channel layout of a stream are taken from its first frame (reading them per
-    frame costs more than decoding a Vorbis frame); only the rate is checked per frame.
+    Frames go into an ``av.AudioFifo`` (one C call each: handling each frame's samples in Python
+    would cost about as much as decoding a Vorbis frame) and come out as one block. The fifo
+    takes only frames like its first (PyAV 18 crashes on another layout rather than raising), so
+    :meth:`accepts` is asked first.
     """
 
     def __init__(self) -> None:
-        self.key: tuple[str, int, int] | None = None
+        self.fifo: av.AudioFifo | None = None
+        self.key: tuple[str, str, int] | None = None
         self.rate = 0
         self.samples = 0
-        self.buffers: list[np.ndarray] = []
-        self.planes = 1  # buffers kept per frame: one per channel when planar, else one
-        self.per_plane = 1  # channels interleaved in each buffer
-        self.dtype: type = np.float32
 
     def accepts(self, frame: av.AudioFrame) -> bool:
-        """Whether ``frame`` has the rate of the frames already pending."""
-        return self.key is None or frame.sample_rate == self.rate
+        """Whether ``frame`` has the sample format, channel layout and rate of the pending frames."""
+        return self.fifo is None or (frame.format.name, frame.layout.name, frame.sample_rate) == self.key
 
     def add(self, frame: av.AudioFrame) -> None:
-        """Keep a view of the frame's samples (no copy, no conversion yet)."""
-        if self.key is None:
-            self.key = _frame_key(frame)
-            self.rate = self.key[1]
-            channels = self.key[2]
-            planar = frame.format.is_planar
-            self.planes, self.per_plane = (channels, 1) if planar else (1, channels)
-            self.dtype = _SAMPLE_DTYPES[self.key[0].rstrip("p")]
-        n = frame.samples
-        if self.planes == 1:
-            self.buffers.append(np.frombuffer(frame.planes[0], dtype=self.dtype, count=n * self.per_plane))
-        else:
-            planes = frame.planes
-            for c in range(self.planes):
-                self.buffers.append(np.frombuffer(planes[c], dtype=self.dtype, count=n))
-        self.samples += n
+        """Queue the frame's samples (:meth:`accepts` must be true)."""
+        if self.fifo is None:
+            self.fifo, self.rate = av.AudioFifo(), frame.sample_rate
+            self.key = (frame.format.name, frame.layout.name, frame.sample_rate)
+        frame.pts = None  # the fifo would reject a gap in the timestamps: not an error here
+        self.fifo.write(frame)
+        self.samples += frame.samples
 
     def pop(self) -> tuple[np.ndarray, int]:
         """Mix the pending frames to one mono float32 block in [-1, 1]; return it and its rate (Hz)."""
-        assert self.key is not None
-        fmt_name, rate, channels = self.key
-        base = fmt_name.rstrip("p")
-        if channels == 1:
-            mono = np.concatenate(self.buffers).astype(np.float32, copy=False)
-        elif self.planes > 1:
-            mono = np.concatenate(self.buffers[0 :: self.planes]).astype(np.float32, copy=False)  # a new array
-            for c in range(1, self.planes):
-                mono += np.concatenate(self.buffers[c :: self.planes])
-            mono *= np.float32(1.0 / self.planes)
+        assert self.fifo is not None
+        block = self.fifo.read()
+        rate = self.rate  # kept: a rate means something was decoded
+        self.fifo, self.samples = None, 0
+        if block is None:
+            return np.zeros(0, np.float32), rate
+        base, channels = block.format.name.rstrip("p"), len(block.layout.channels)
+        samples = block.to_ndarray()  # planar: one row per channel; packed: one interleaved row
+        if block.format.is_planar and channels > 1:
+            mono = samples[0].astype(np.float32)  # a copy, summed into
+            for c in range(1, channels):
+                mono += samples[c]
+            mono *= np.float32(1.0 / channels)
+        elif channels > 1:
+            mono = samples[0].reshape(-1, channels).mean(axis=1, dtype=np.float32)
         else:
-            mono = np.concatenate(self.buffers).reshape(-1, channels).mean(axis=1, dtype=np.float32)
+            mono = samples[0].astype(np.float32, copy=False)
         if base == "u8":
             mono = mono - np.float32(128.0)
         if _SAMPLE_SCALE[base] != 1.0:
             mono = mono * np.float32(_SAMPLE_SCALE[base])
-        self.buffers, self.samples, self.key = [], 0, None
         return mono, rate
-
-
-def _frame_key(frame: av.AudioFrame) -> tuple[str, int, int]:
-    return frame.format.name, frame.sample_rate, len(frame.layout.channels)
 
 
 class StreamResampler:
