@@ -28,6 +28,7 @@ SEEK_PREROLL_S = 0.5
 #: Packets that fail to decode are skipped (as ffmpeg does); more than this many is an error.
 MAX_BAD_PACKETS = 50
 
+_SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}
 _SAMPLE_SCALE = {"u8": 1 / 128.0, "s16": 1 / 32768.0, "s32": 1 / 2147483648.0, "flt": 1.0, "dbl": 1.0}
 
 
@@ -241,16 +242,18 @@ class _PendingFrames:
         if block is None:
             return np.zeros(0, np.float32), rate
         base, channels = block.format.name.rstrip("p"), len(block.layout.channels)
-        samples = block.to_ndarray()  # planar: one row per channel; packed: one interleaved row
-        if block.format.is_planar and channels > 1:
-            mono = samples[0].astype(np.float32)  # a copy, summed into
-            for c in range(1, channels):
-                mono += samples[c]
+        dtype, n = _SAMPLE_DTYPES[base], block.samples
+        planar = block.format.is_planar
+        planes = [np.frombuffer(plane, dtype, count=n if planar else n * channels) for plane in block.planes]
+        if planar and channels > 1:
+            mono = planes[0].astype(np.float32)  # a copy, summed into
+            for plane in planes[1:]:
+                mono += plane
             mono *= np.float32(1.0 / channels)
         elif channels > 1:
-            mono = samples[0].reshape(-1, channels).mean(axis=1, dtype=np.float32)
+            mono = planes[0].reshape(-1, channels).mean(axis=1, dtype=np.float32)
         else:
-            mono = samples[0].astype(np.float32, copy=False)
+            mono = planes[0].astype(np.float32)
         if base == "u8":
             mono = mono - np.float32(128.0)
         if _SAMPLE_SCALE[base] != 1.0:

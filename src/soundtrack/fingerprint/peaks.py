@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from ..params import FingerprintParams
 from .spectrogram import log_spectrogram
@@ -73,10 +73,10 @@ def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
     """
     p = params
     band = np.ascontiguousarray(spec[:, p.min_bin : p.max_bin + 1])
-    background = uniform_filter(
-        band, size=(2 * p.background_half_frames + 1, 2 * p.background_half_bins + 1), mode="nearest"
-    )
-    same_bin_history = uniform_filter(band, size=(2 * p.background_half_frames + 1, 1), mode="nearest")
+    # the box mean is the same-bin mean over time, then averaged across bins (what uniform_filter
+    # does in two passes; the first is also the onset test's reference)
+    same_bin_history = uniform_filter1d(band, 2 * p.background_half_frames + 1, axis=0, mode="nearest")
+    background = uniform_filter1d(same_bin_history, 2 * p.background_half_bins + 1, axis=1, mode="nearest")
     loudest = maximum_filter1d(band.max(axis=1), size=2 * p.loudest_half_frames + 1, mode="nearest")
     f32 = np.float32
     levels = np.array([p.peak_min_prominence_db, p.peak_min_onset_db, p.peak_max_below_loudest_db,
