@@ -216,9 +216,13 @@ class _PendingFrames:
 
     def __init__(self) -> None:
         self.fifo: av.AudioFifo | None = None
-        self.key: tuple[str, str, int] | None = None
-        self.rate = 0
+        self.key: tuple[str, str, int] | None = None  # format, layout, rate (Hz) of the frames
         self.samples = 0
+
+    @property
+    def rate(self) -> int:
+        """Sample rate (Hz) of the pending frames or the last block; 0 before any frame."""
+        return self.key[2] if self.key else 0
 
     def accepts(self, frame: av.AudioFrame) -> bool:
         """Whether ``frame`` has the sample format, channel layout and rate of the pending frames."""
@@ -227,7 +231,7 @@ class _PendingFrames:
     def add(self, frame: av.AudioFrame) -> None:
         """Queue the frame's samples (:meth:`accepts` must be true)."""
         if self.fifo is None:
-            self.fifo, self.rate = av.AudioFifo(), frame.sample_rate
+            self.fifo = av.AudioFifo()
             self.key = (frame.format.name, frame.layout.name, frame.sample_rate)
         frame.pts = None  # the fifo would reject a gap in the timestamps: not an error here
         self.fifo.write(frame)
@@ -237,7 +241,7 @@ class _PendingFrames:
         """Mix the pending frames to one mono float32 block in [-1, 1]; return it and its rate (Hz)."""
         assert self.fifo is not None
         block = self.fifo.read()
-        rate = self.rate  # kept: a rate means something was decoded
+        rate = self.rate  # the key stays: a rate means something was decoded
         self.fifo, self.samples = None, 0
         if block is None:
             return np.zeros(0, np.float32), rate

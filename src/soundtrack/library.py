@@ -17,12 +17,12 @@ from . import verify, warp
 from .audio import StreamResampler, load_audio
 from .errors import AudioError, UnusableAudioError
 from .export import Soundtrack
-from .fingerprint import Landmarks
+from .fingerprint import Landmarks, Peaks
 from .fingerprint.hashes import check_params, landmarks
 from .fingerprint.peaks import find_peaks
 from .index.store import IndexStore, NewRecording, Snapshot
 from .ingest import analyze_file_safe, expand_paths
-from .match import MIN_SCORE, Alignment, Hits, acceptance_threshold, align, align_hits, best_alignments
+from .match import MIN_SCORE, Alignment, Hits, align, align_hits, best_alignments
 from .models import AddReport, Duplicate, FileFailure, LibraryStats, Match, Recording
 from .params import DEFAULT_PARAMS, FingerprintParams
 
@@ -188,28 +188,28 @@ class Library:
             if max_speed_change > 0:
                 matches = [self._with_time_scale(m, a, hits, max_speed_change) for m, a in zip(matches, alignments)]
             return matches
-        verified = self._verified(hits, verify.Verifier(self.params, peaks, duration_s), snapshot, len(query))
+        verified = self._verified(hits, peaks, duration_s, snapshot, len(query))
         if verified or max_speed_change == 0:
             return verified
         warped = warp.search(samples, snapshot, self.params, max_change=max_speed_change,
                              min_score=self.min_score, max_results=max_results)
         return [self._warped_match(a, snapshot.recording(a.recording_id), len(query)) for a in warped]
 
-    def _verified(self, hits: Hits, verifier: verify.Verifier, snapshot: Snapshot,
+    def _verified(self, hits: Hits, peaks: Peaks, duration_s: float, snapshot: Snapshot,
                   n_query: int) -> list[Match]:
         """The first of the best candidates below the acceptance threshold that the recording's own
-        peaks confirm (see :mod:`soundtrack.verify`), as a one-match list, or an empty list."""
+        peaks confirm against the query's ``peaks`` (see :mod:`soundtrack.verify`), as a one-match
+        list, or an empty list."""
         if hits.q_frame.size == 0:
             return []
-        threshold = acceptance_threshold(int(hits.q_frame.size), self.min_score)
         candidates = best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
                                      min_score=verify.MIN_SCORE, max_results=verify.CANDIDATES)
         for a in candidates:
             recording = snapshot.recording(a.recording_id)
-            evidence = verifier.evidence(a, recording.path)
-            if evidence is not None and evidence.z >= verify.MIN_Z:
-                match = self._match(dataclasses.replace(a, threshold=threshold), recording, n_query)
-                return [dataclasses.replace(match, verified=True, confidence=verify.confidence(evidence.z))]
+            found = verify.evidence(peaks, recording.path, a.offset_frames, duration_s, self.params)
+            if found is not None and found.z >= verify.MIN_Z:
+                match = self._match(a, recording, n_query)
+                return [dataclasses.replace(match, verified=True, confidence=verify.confidence(found.z))]
         return []
 
     def _query_samples(self, source: str | Path | np.ndarray, sample_rate: int | None) -> tuple[np.ndarray, str]:

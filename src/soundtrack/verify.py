@@ -33,7 +33,6 @@ from .audio import load_span
 from .errors import AudioError
 from .fingerprint import Peaks
 from .fingerprint.peaks import context_frames, find_peaks
-from .match import Alignment
 from .params import FingerprintParams
 
 #: A query peak is found when a recording peak is this close in time (±2 frames = ±32 ms: a
@@ -43,6 +42,7 @@ PEAK_BINS = 1
 #: Moves of the alignment (frames) that make the null distribution of :class:`Evidence`: 8 to 40
 #: frames (0.13-0.64 s) either way, clear of the ±:data:`PEAK_FRAMES` tolerance.
 NULL_SHIFTS = np.concatenate([np.arange(-40, -7), np.arange(8, 41)])
+_NULL_REACH = int(np.abs(NULL_SHIFTS).max())
 #: A candidate is confirmed this many standard deviations above the shifted alignments (see
 #: :class:`Evidence`). On 840 of the benchmark's never-indexed 5 s clips (five conditions, about
 #: 3,000 candidates) no wrong candidate reached 5.4; 6 leaves a margin for music not seen there.
@@ -78,9 +78,8 @@ def coincidence(query: Peaks, reference: Peaks, offset_frames: int, n_bins: int)
     if len(query) == 0:
         return Evidence(0, np.zeros(NULL_SHIFTS.size, np.int64))
     t = query.frame.astype(np.int64) + offset_frames
-    reach = int(np.abs(NULL_SHIFTS).max())
-    lo = int(t.min()) - reach
-    n_frames = int(t.max()) + reach + 1 - lo
+    lo = int(t.min()) - _NULL_REACH
+    n_frames = int(t.max()) + _NULL_REACH + 1 - lo
     grid = np.zeros((n_frames, n_bins), dtype=bool)
     inside = (reference.frame >= lo) & (reference.frame < lo + n_frames)
     grid[reference.frame[inside] - lo, reference.bin[inside]] = True
@@ -94,20 +93,6 @@ def confidence(z: float) -> float:
     """A verified match's confidence in [0, 1]: 0.5 at :data:`MIN_Z`, like a landmark score at its
     threshold."""
     return 1.0 - 2.0 ** (-z / MIN_Z)
-
-
-class Verifier:
-    """Verify candidates of one query (its ``peaks``, ``duration_s`` long) against their recordings'
-    files, with the index's ``params``."""
-
-    def __init__(self, params: FingerprintParams, peaks: Peaks, duration_s: float) -> None:
-        self.params = params
-        self.peaks = peaks
-        self.duration_s = duration_s
-
-    def evidence(self, alignment: Alignment, path: str) -> Evidence | None:
-        """What the recording at ``path`` says of ``alignment`` (None when its file cannot be read)."""
-        return evidence(self.peaks, path, alignment.offset_frames, self.duration_s, self.params)
 
 
 def evidence(query: Peaks, path: str, offset_frames: int, duration_s: float,
@@ -127,7 +112,7 @@ def reference_peaks(path: str, offset_frames: int, duration_s: float, params: Fi
     :func:`context_frames` plus the largest of :data:`NULL_SHIFTS` beyond each end, so the peaks
     that matter are those of the whole recording."""
     p = params
-    margin_s = p.frames_to_seconds(context_frames(p) + int(np.abs(NULL_SHIFTS).max()) + PEAK_FRAMES)
+    margin_s = p.frames_to_seconds(context_frames(p) + _NULL_REACH + PEAK_FRAMES)
     start_s = max(0.0, p.frames_to_seconds(offset_frames) - margin_s)
     try:
         samples, first_s = load_span(path, start_s, start_s + duration_s + 2 * margin_s, p.sample_rate)
