@@ -131,9 +131,11 @@ def test_pending_frames_mix_to_mono_and_take_one_layout_at_a_time() -> None:
         assert pending.accepts(frame(stereo, "stereo"))
         pending.add(frame(stereo, "stereo"))
     mono_frame = frame(np.full((1, 100), 0.3), "mono")
-    assert not pending.accepts(mono_frame)  # pop first
+    assert not pending.accepts(mono_frame)  # pop, then restart, first
     mono, rate = pending.pop()
     assert rate == 8000 and mono.shape == (200,) and np.allclose(mono, 0.2)
+    assert pending.accepts(frame(stereo, "stereo")) and not pending.accepts(mono_frame)  # the fifo is kept
+    pending.restart()
     assert pending.accepts(mono_frame)
     pending.add(mono_frame)
     assert np.allclose(pending.pop()[0], 0.3)

@@ -19,6 +19,9 @@ from .errors import DecodeError, UnusableAudioError
 
 #: Decoded audio is handed on in blocks of about this many seconds.
 BLOCK_S = 20.0
+#: Decoded frames are mixed to mono and resampled in chunks of about this many seconds: small
+#: enough to stay in the CPU's cache (chunks of 20 s of 48 kHz stereo made decoding 1.4x slower).
+DECODE_CHUNK_S = 1.0
 #: Bytes ffmpeg reads to find a file's streams on a first try (its default is 5 MB).
 QUICK_PROBE_BYTES = 1 << 16
 #: :func:`load_span` starts decoding this long (s) before the span: after a seek, a decoder needs a
@@ -69,20 +72,44 @@ def stream_audio(path: str | Path, sample_rate: int, *, block_s: float = BLOCK_S
     with _open(path) as container:
         stream = _audio_stream(container, path)
         resampler: StreamResampler | None = None
-        for block_in, rate_in in _decoded_blocks(container, stream, path, block_s):
-            if resampler is None:
+        gathered = _Gather()
+        for chunk, rate_in in _decoded_blocks(container, stream, path, DECODE_CHUNK_S):
+            if resampler is None or resampler.rate_in != rate_in:  # the first chunk, or a chained stream
+                if resampler is not None:
+                    gathered.add(resampler.flush())
                 resampler = StreamResampler(rate_in, sample_rate)
-            out = resampler.push(block_in)
-            if out.size:
-                produced += out.size
-                yield out
+            gathered.add(resampler.push(chunk))
+            if gathered.samples >= block_s * sample_rate:
+                block = gathered.take()
+                produced += block.size
+                yield block
         if resampler is not None:
-            tail = resampler.flush()
-            if tail.size:
-                produced += tail.size
-                yield tail
+            gathered.add(resampler.flush())
+        if gathered.samples:
+            block = gathered.take()
+            produced += block.size
+            yield block
     if produced == 0:
         raise UnusableAudioError(path, "contains no audio samples")
+
+
+class _Gather:
+    """Sample chunks collected into one block."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.samples = 0
+
+    def add(self, chunk: np.ndarray) -> None:
+        if chunk.size:
+            self.parts.append(chunk)
+            self.samples += chunk.size
+
+    def take(self) -> np.ndarray:
+        """Return what is collected as one block and start again."""
+        block = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+        self.parts, self.samples = [], 0
+        return block
 
 
 def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
@@ -173,11 +200,11 @@ def _reason(exc: Exception) -> str:
 
 
 def _decoded_blocks(
-    container: av.container.InputContainer, stream: av.AudioStream, path: str | Path, block_s: float
+    container: av.container.InputContainer, stream: av.AudioStream, path: str | Path, chunk_s: float
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """Decode ``stream`` into mono float32 blocks at its own rate, about ``block_s`` s each.
+    """Decode ``stream`` into mono float32 chunks at its own rate, about ``chunk_s`` s each.
 
-    Frames are collected as raw sample buffers and mixed to mono once per block: per-frame NumPy
+    Frames are collected as raw sample buffers and mixed to mono once per chunk: per-frame NumPy
     calls would cost more than decoding itself (a Vorbis frame is only ~10 ms of audio).
     """
     pending = _PendingFrames()
@@ -194,8 +221,9 @@ def _decoded_blocks(
             for frame in frames:
                 if not pending.accepts(frame):  # another rate, sample format or channel layout
                     yield pending.pop()
+                    pending.restart()
                 pending.add(frame)
-                if pending.samples >= block_s * pending.rate:
+                if pending.samples >= chunk_s * pending.rate:
                     yield pending.pop()
     except av.error.FFmpegError as exc:
         if pending.rate == 0:
@@ -209,9 +237,10 @@ class _PendingFrames:
     """Decoded frames of one sample format, rate and channel layout, waiting to be mixed to mono.
 
     Frames go into an ``av.AudioFifo`` (one C call each: handling each frame's samples in Python
-    would cost about as much as decoding a Vorbis frame) and come out as one block. The fifo
-    takes only frames like its first (PyAV 18 crashes on another layout rather than raising), so
-    :meth:`accepts` is asked first.
+    would cost about as much as decoding a Vorbis frame) and come out as one block. The fifo is
+    kept from block to block and takes only frames like its first (PyAV 18 crashes on another
+    layout rather than raising), so :meth:`accepts` is asked first; after a ``False``, :meth:`pop`
+    what is pending and :meth:`restart`.
     """
 
     def __init__(self) -> None:
@@ -237,12 +266,16 @@ class _PendingFrames:
         self.fifo.write(frame)
         self.samples += frame.samples
 
+    def restart(self) -> None:
+        """Take frames of another format, layout or rate from now on (the fifo must be empty)."""
+        self.fifo = None
+
     def pop(self) -> tuple[np.ndarray, int]:
         """Mix the pending frames to one mono float32 block in [-1, 1]; return it and its rate (Hz)."""
         assert self.fifo is not None
         block = self.fifo.read()
         rate = self.rate  # the key stays: a rate means something was decoded
-        self.fifo, self.samples = None, 0
+        self.samples = 0
         if block is None:
             return np.zeros(0, np.float32), rate
         base, channels = block.format.name.rstrip("p"), len(block.layout.channels)
@@ -271,6 +304,7 @@ class StreamResampler:
     length is the input's scaled by the ratio)."""
 
     def __init__(self, rate_in: int, rate_out: int) -> None:
+        self.rate_in = rate_in
         self.identity = rate_in == rate_out
         self._stream = None if self.identity else soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32")
 
