@@ -11,7 +11,8 @@ from audiogen import SR, synth_music, write_audio
 
 from soundtrack import Library
 from soundtrack.fingerprint import Peaks
-from soundtrack.verify import MIN_Z, NULL_SHIFTS, coincidence
+from soundtrack.fingerprint.peaks import find_peaks
+from soundtrack.verify import DENSE_MIN_Z, MIN_Z, NULL_SHIFTS, coincidence, dense_peak_params
 
 N_BINS = 219
 
@@ -84,3 +85,28 @@ def test_a_recording_whose_file_is_gone_is_not_confirmed(tmp_path: Path, track_s
         lib.add([song])
         song.unlink()
         assert lib.identify(track_signal(2)[int(4 * SR) : int(9 * SR)], sample_rate=SR) == []
+
+
+def test_the_dense_look_proposes_the_recording_and_its_peaks_confirm_it(strict_library: Path, track_signal,
+                                                                       rng: np.random.Generator) -> None:
+    clip = track_signal(3)[int(7.0 * SR) : int(12.0 * SR)]
+    clip = clip + rng.normal(0.0, 0.5 * float(np.std(clip)), clip.size).astype(np.float32)  # 6 dB SNR
+    with Library(strict_library) as lib:
+        samples, _name = lib._query_samples(clip, SR)  # at the library's rate
+        snapshot = lib.store.snapshot()
+        candidates = lib._dense_candidates(samples, snapshot)
+        best, needs = candidates[0]
+        assert needs == DENSE_MIN_Z  # it passed the landmark threshold, so a lower z confirms it
+        assert Path(snapshot.recording(best.recording_id).path).stem == "track3"
+        assert lib.params.frames_to_seconds(best.offset_frames) == pytest.approx(7.0, abs=0.1)
+        matches = lib._verified(candidates, find_peaks(samples, lib.params), 5.0, snapshot, 1, {})
+    assert len(matches) == 1 and matches[0].verified and 0.5 <= matches[0].confidence <= 1
+
+
+def test_dense_peaks_are_a_superset_of_the_index_peaks(track_signal) -> None:
+    y = track_signal(2)[: 6 * SR]
+    params = Library.__init__.__kwdefaults__["params"]
+    plain, dense = find_peaks(y, params), find_peaks(y, dense_peak_params(params))
+    plain_cells = set(zip(plain.frame.tolist(), plain.bin.tolist()))
+    assert plain_cells <= set(zip(dense.frame.tolist(), dense.bin.tolist()))
+    assert len(dense) > 1.3 * len(plain)
