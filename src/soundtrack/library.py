@@ -188,7 +188,7 @@ class Library:
             if max_speed_change > 0:
                 matches = [self._with_time_scale(m, a, hits, max_speed_change) for m, a in zip(matches, alignments)]
             return matches
-        checked: dict[tuple[int, int], verify.Evidence | None] = {}
+        checked: dict[tuple[int, int], verify.Evidence | None] = {}  # (recording id, offset) -> evidence
         verified = self._verified(self._weak_candidates(hits), peaks, duration_s, snapshot, len(query), checked)
         if not verified:
             verified = self._verified(self._dense_candidates(samples, snapshot), peaks, duration_s, snapshot,
@@ -199,38 +199,33 @@ class Library:
                              min_score=self.min_score, max_results=max_results)
         return [self._warped_match(a, snapshot.recording(a.recording_id), len(query)) for a in warped]
 
-    def _weak_candidates(self, hits: Hits) -> list[tuple[Alignment, float]]:
-        """The best alignments below the acceptance threshold, each with the verification z it needs."""
+    def _weak_candidates(self, hits: Hits) -> list[Alignment]:
+        """The best alignments of ``hits`` worth verifying, strongest first (see :mod:`soundtrack.verify`)."""
         if hits.q_frame.size == 0:
             return []
-        weak = best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
+        return best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
                                min_score=verify.MIN_SCORE, max_results=verify.CANDIDATES)
-        return [(a, verify.MIN_Z) for a in weak]
 
-    def _dense_candidates(self, samples: np.ndarray, snapshot: Snapshot) -> list[tuple[Alignment, float]]:
-        """Candidates of the dense second look (see :mod:`soundtrack.verify`): its best alignment if
-        it passes the landmark threshold (to be confirmed at :data:`~soundtrack.verify.DENSE_MIN_Z`),
-        then its best alignments below it (at :data:`~soundtrack.verify.MIN_Z`)."""
+    def _dense_candidates(self, samples: np.ndarray, snapshot: Snapshot) -> list[Alignment]:
+        """The candidates of the dense second look at ``samples`` (see :mod:`soundtrack.verify`)."""
         peaks = find_peaks(samples, verify.dense_peak_params(self.params))
-        hits = Hits.of(landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True), snapshot)
-        accepted = align_hits(hits, min_score=self.min_score, max_results=1)
-        return [(a, verify.DENSE_MIN_Z) for a in accepted] + self._weak_candidates(hits)
+        dense = landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True)
+        return self._weak_candidates(Hits.of(dense, snapshot))
 
-    def _verified(self, candidates: list[tuple[Alignment, float]], peaks: Peaks, duration_s: float,
-                  snapshot: Snapshot, n_query: int, checked: dict) -> list[Match]:
-        """The first of ``candidates`` (alignment, the z it needs) that the recording's own peaks
-        confirm against the query's ``peaks`` (see :mod:`soundtrack.verify`), as a one-match list,
-        or an empty list. ``checked`` keeps the evidence of each (recording id, offset) seen, so
-        none is decoded twice."""
-        for a, min_z in candidates:
+    def _verified(self, candidates: list[Alignment], peaks: Peaks, duration_s: float, snapshot: Snapshot,
+                  n_query: int, checked: dict[tuple[int, int], verify.Evidence | None]) -> list[Match]:
+        """The first of ``candidates`` that the recording's own peaks confirm against the query's
+        ``peaks`` (see :mod:`soundtrack.verify`), as a one-match list, or an empty list. ``checked``
+        keeps the evidence of each (recording id, offset) seen, so none is decoded twice."""
+        for a in candidates:
             recording = snapshot.recording(a.recording_id)
             key = (a.recording_id, a.offset_frames)
             if key not in checked:
                 checked[key] = verify.evidence(peaks, recording.path, a.offset_frames, duration_s, self.params)
             found = checked[key]
-            if found is not None and found.z >= min_z:
+            if found is not None and found.z >= verify.MIN_Z:
                 match = self._match(a, recording, n_query)
-                return [dataclasses.replace(match, verified=True, confidence=verify.confidence(found.z, min_z))]
+                return [dataclasses.replace(match, verified=True, confidence=verify.confidence(found.z))]
         return []
 
     def _query_samples(self, source: str | Path | np.ndarray, sample_rate: int | None) -> tuple[np.ndarray, str]:

@@ -21,12 +21,11 @@ clean music through at 13 standard deviations: two pieces in one key share bins 
 When none of those is confirmed, the query is looked up once more with **denser peaks**
 (:func:`dense_peak_params`: a peak need only dominate ±3 frames and ±4 bins, which keeps a
 recording's peak that a phone's noise or codec put next to a louder cell) grouped with more
-neighbours (:data:`DENSE_FAN_OUT`). Twice the peaks make about three times the hits, and a
-distorted clip then finds more of its recording's triplets; but their chance alignments are
-stronger too (alone they let 4 % of never-indexed clean clips through), so the dense search's
-best alignment is only reported when it also passes the landmark threshold *and* its peaks stand
-:data:`DENSE_MIN_Z` standard deviations above chance: two tests that unrelated music passes
-independently, rarely at once. Its other candidates need :data:`MIN_Z` like the first ones.
+neighbours (:data:`DENSE_FAN_OUT`), and its best candidates are verified the same way, against
+the same :data:`MIN_Z`. Twice the peaks make about three times the hits, and a distorted clip then
+finds more of its recording's triplets. Their chance alignments are stronger too: accepted on
+their landmark score alone, they matched 4 % of never-indexed clean clips, and confirmed at 3
+standard deviations 0.8 %; so the dense look only proposes candidates.
 
 A recording whose file cannot be read any more (moved, deleted, on another machine) is simply not
 verified: the query then gets the plain search's answer.
@@ -68,10 +67,6 @@ CANDIDATES = 3
 DENSE_HALF_FRAMES = 3
 DENSE_HALF_BINS = 4
 DENSE_FAN_OUT = 15
-#: A dense alignment that passes the landmark threshold is confirmed at this many standard
-#: deviations (99 % of wrong candidates' peaks stay below 3.3 on the benchmark; 2, 3 and 4 let
-#: the same never-indexed clips through there).
-DENSE_MIN_Z = 3.0
 
 
 def dense_peak_params(params: FingerprintParams) -> FingerprintParams:
@@ -115,10 +110,10 @@ def coincidence(query: Peaks, reference: Peaks, offset_frames: int, n_bins: int)
     return Evidence(int(near[rows, cols].sum()), shifted)
 
 
-def confidence(z: float, min_z: float = MIN_Z) -> float:
-    """A verified match's confidence in [0, 1]: 0.5 at the ``min_z`` it needed, like a landmark
-    score at its threshold."""
-    return 1.0 - 2.0 ** (-z / min_z)
+def confidence(z: float) -> float:
+    """A verified match's confidence in [0, 1]: 0.5 at :data:`MIN_Z`, like a landmark score at its
+    threshold."""
+    return 1.0 - 2.0 ** (-z / MIN_Z)
 
 
 def evidence(query: Peaks, path: str, offset_frames: int, duration_s: float,
