@@ -191,8 +191,9 @@ class Library:
         checked: dict[tuple[int, int], verify.Evidence | None] = {}  # (recording id, offset) -> evidence
         verified = self._verified(self._weak_candidates(hits), peaks, duration_s, snapshot, len(query), checked)
         if not verified:
-            verified = self._verified(self._dense_candidates(samples, snapshot), peaks, duration_s, snapshot,
-                                      len(query), checked)
+            dense = self._dense_query(samples)
+            verified = self._verified(self._weak_candidates(Hits.of(dense, snapshot)), peaks, duration_s, snapshot,
+                                      len(dense), checked)
         if verified or max_speed_change == 0:
             return verified
         warped = warp.search(samples, snapshot, self.params, max_change=max_speed_change,
@@ -206,11 +207,10 @@ class Library:
         return best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
                                min_score=verify.MIN_SCORE, max_results=verify.CANDIDATES)
 
-    def _dense_candidates(self, samples: np.ndarray, snapshot: Snapshot) -> list[Alignment]:
-        """The candidates of the dense second look at ``samples`` (see :mod:`soundtrack.verify`)."""
+    def _dense_query(self, samples: np.ndarray) -> Landmarks:
+        """The landmarks of the dense second look at ``samples`` (see :mod:`soundtrack.verify`)."""
         peaks = find_peaks(samples, verify.dense_peak_params(self.params))
-        dense = landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True)
-        return self._weak_candidates(Hits.of(dense, snapshot))
+        return landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True)
 
     def _verified(self, candidates: list[Alignment], peaks: Peaks, duration_s: float, snapshot: Snapshot,
                   n_query: int, checked: dict[tuple[int, int], verify.Evidence | None]) -> list[Match]:
