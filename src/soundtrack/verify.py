@@ -23,9 +23,10 @@ When none of those is confirmed, the query is looked up once more with **denser 
 recording's peak that a phone's noise or codec put next to a louder cell) grouped with more
 neighbours (:data:`DENSE_FAN_OUT`), and its best candidates are verified the same way, against
 the same :data:`MIN_Z`. Twice the peaks, in 105 triplets each instead of 45, draw about six times
-the index hits, and a distorted clip then finds more of its recording's triplets. Their chance alignments are stronger too: accepted on
-their landmark score alone, they matched 4 % of never-indexed clean clips, and confirmed at 3
-standard deviations 0.8 %; so the dense look only proposes candidates.
+the index hits, and a distorted clip then finds more of its recording's triplets. Their chance
+alignments are stronger too: accepted on their landmark score alone, they matched 4 % of
+never-indexed clean clips, and confirmed at 3 standard deviations 0.8 %; so the dense look only
+proposes candidates.
 
 A recording whose file cannot be read any more (moved, deleted, on another machine) is simply not
 verified: the query then gets the plain search's answer.
