@@ -95,7 +95,7 @@ def test_the_dense_look_proposes_the_recording_and_its_peaks_confirm_it(strict_l
     with Library(strict_library) as lib:
         samples, _name = lib._query_samples(clip, SR)  # at the library's rate
         snapshot = lib.store.snapshot()
-        candidates = lib._weak_candidates(Hits.of(lib._dense_query(samples), snapshot))
+        candidates = lib._candidates_to_verify(Hits.of(lib._dense_query(samples), snapshot))
         best = candidates[0]
         assert Path(snapshot.recording(best.recording_id).path).stem == "track3"
         assert lib.params.frames_to_seconds(best.offset_frames) == pytest.approx(7.0, abs=0.1)

@@ -189,10 +189,10 @@ class Library:
                 matches = [self._with_time_scale(m, a, hits, max_speed_change) for m, a in zip(matches, alignments)]
             return matches
         checked: dict[tuple[int, int], verify.Evidence | None] = {}  # (recording id, offset) -> evidence
-        verified = self._verified(self._weak_candidates(hits), peaks, duration_s, snapshot, len(query), checked)
+        verified = self._verified(self._candidates_to_verify(hits), peaks, duration_s, snapshot, len(query), checked)
         if not verified:
             dense = self._dense_query(samples)
-            verified = self._verified(self._weak_candidates(Hits.of(dense, snapshot)), peaks, duration_s, snapshot,
+            verified = self._verified(self._candidates_to_verify(Hits.of(dense, snapshot)), peaks, duration_s, snapshot,
                                       len(dense), checked)
         if verified or max_speed_change == 0:
             return verified
@@ -200,8 +200,8 @@ class Library:
                              min_score=self.min_score, max_results=max_results)
         return [self._warped_match(a, snapshot.recording(a.recording_id), len(query)) for a in warped]
 
-    def _weak_candidates(self, hits: Hits) -> list[Alignment]:
-        """The best alignments of ``hits`` worth verifying, strongest first (see :mod:`soundtrack.verify`)."""
+    def _candidates_to_verify(self, hits: Hits) -> list[Alignment]:
+        """The best alignments of ``hits`` to verify, strongest first (see :mod:`soundtrack.verify`)."""
         if hits.q_frame.size == 0:
             return []
         return best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
