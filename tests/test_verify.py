@@ -13,6 +13,7 @@ from soundtrack import Library
 from soundtrack.fingerprint import Peaks
 from soundtrack.fingerprint.peaks import find_peaks
 from soundtrack.match import Hits
+from soundtrack.params import DEFAULT_PARAMS
 from soundtrack.verify import MIN_Z, NULL_SHIFTS, coincidence, dense_peak_params
 
 N_BINS = 219
@@ -105,7 +106,7 @@ def test_the_dense_look_proposes_the_recording_and_its_peaks_confirm_it(strict_l
 
 def test_dense_peaks_are_a_superset_of_the_index_peaks(track_signal) -> None:
     y = track_signal(2)[: 6 * SR]
-    params = Library.__init__.__kwdefaults__["params"]
+    params = DEFAULT_PARAMS
     plain, dense = find_peaks(y, params), find_peaks(y, dense_peak_params(params))
     plain_cells = set(zip(plain.frame.tolist(), plain.bin.tolist()))
     assert plain_cells <= set(zip(dense.frame.tolist(), dense.bin.tolist()))

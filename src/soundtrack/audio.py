@@ -68,7 +68,6 @@ def stream_audio(path: str | Path, sample_rate: int, *, block_s: float = BLOCK_S
     for a missing, unreadable or audio-less file and :class:`UnusableAudioError` for one that
     decodes to no samples.
     """
-    produced = 0
     with _open(path) as container:
         stream = _audio_stream(container, path)
         resampler: StreamResampler | None = None
@@ -80,25 +79,22 @@ def stream_audio(path: str | Path, sample_rate: int, *, block_s: float = BLOCK_S
                 resampler = StreamResampler(rate_in, sample_rate)
             gathered.add(resampler.push(chunk))
             if gathered.samples >= block_s * sample_rate:
-                block = gathered.take()
-                produced += block.size
-                yield block
+                yield gathered.take()
         if resampler is not None:
             gathered.add(resampler.flush())
         if gathered.samples:
-            block = gathered.take()
-            produced += block.size
-            yield block
-    if produced == 0:
+            yield gathered.take()
+    if gathered.taken == 0:
         raise UnusableAudioError(path, "contains no audio samples")
 
 
 class _Gather:
-    """Sample chunks collected into one block."""
+    """Sample chunks collected into blocks; ``samples`` waiting, ``taken`` handed on so far."""
 
     def __init__(self) -> None:
         self.parts: list[np.ndarray] = []
         self.samples = 0
+        self.taken = 0
 
     def add(self, chunk: np.ndarray) -> None:
         if chunk.size:
@@ -109,6 +105,7 @@ class _Gather:
         """Return what is collected as one block and start again."""
         block = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
         self.parts, self.samples = [], 0
+        self.taken += block.size
         return block
 
 
