@@ -14,7 +14,17 @@ from soundtrack.fingerprint import Peaks
 from soundtrack.fingerprint.peaks import find_peaks
 from soundtrack.match import Hits
 from soundtrack.params import DEFAULT_PARAMS
-from soundtrack.verify import MIN_Z, NULL_SHIFTS, coincidence, dense_peak_params
+from soundtrack.verify import (
+    MIN_Z,
+    NULL_SHIFTS,
+    Coincidence,
+    Evidence,
+    coincidence,
+    dense_peak_params,
+    evidence,
+    query_peaks,
+    resolutions,
+)
 
 N_BINS = 219
 
@@ -100,7 +110,7 @@ def test_the_dense_look_proposes_the_recording_and_its_peaks_confirm_it(strict_l
         best = candidates[0]
         assert Path(snapshot.recording(best.recording_id).path).stem == "track3"
         assert lib.params.frames_to_seconds(best.offset_frames) == pytest.approx(7.0, abs=0.1)
-        matches = lib._verified(candidates, find_peaks(samples, lib.params), 5.0, snapshot, 1, {})
+        matches = lib._verified(candidates, query_peaks(samples, lib.params), 5.0, snapshot, 1, {})
     assert len(matches) == 1 and matches[0].verified and 0.5 <= matches[0].confidence <= 1
 
 
@@ -111,3 +121,36 @@ def test_dense_peaks_are_a_superset_of_the_index_peaks(track_signal) -> None:
     plain_cells = set(zip(plain.frame.tolist(), plain.bin.tolist()))
     assert plain_cells <= set(zip(dense.frame.tolist(), dense.bin.tolist()))
     assert len(dense) > 1.3 * len(plain)
+
+
+def test_the_resolutions_keep_the_band_and_the_frames_of_the_index() -> None:
+    p = DEFAULT_PARAMS
+    short, long = resolutions(p)
+    assert (short.n_fft, long.n_fft) == (p.n_fft // 2, 2 * p.n_fft)
+    for r in (short, long):
+        assert r.hop == p.hop and r.sample_rate == p.sample_rate  # same frames: one alignment for all
+        assert r.min_bin * r.bin_hz == pytest.approx(p.min_bin * p.bin_hz, abs=p.bin_hz)
+        assert r.max_bin * r.bin_hz == pytest.approx(p.max_bin * p.bin_hz, abs=p.bin_hz)
+        assert r.peak_half_bins * r.bin_hz <= p.peak_half_bins * p.bin_hz
+
+
+def test_evidence_adds_the_resolutions_as_independent_tests() -> None:
+    chance = np.full(NULL_SHIFTS.size, 100)  # sd floor: sqrt(100) = 10
+    one = Coincidence(150, chance)
+    assert one.z == pytest.approx(5.0)
+    assert Evidence((one, one)).z == pytest.approx(10 / np.sqrt(2))  # two 5-sigma tests: 7.1 sigma
+    assert Evidence((one, Coincidence(100, chance))).z < MIN_Z  # one of them alone is not enough
+
+
+def test_a_recording_is_confirmed_at_each_resolution(track_signal, rng: np.random.Generator, tmp_path: Path) -> None:
+    song = write_audio(tmp_path / "song.flac", track_signal(3))
+    clip = track_signal(3)[int(7.0 * SR) : int(12.0 * SR)]
+    clip = clip + rng.normal(0.0, 0.3 * float(np.std(clip)), clip.size).astype(np.float32)
+    with Library(tmp_path / "library") as lib:
+        samples, _name = lib._query_samples(clip, SR)
+        offset = round(lib.params.seconds_to_frames(7.0))
+        right = evidence(query_peaks(samples, lib.params), str(song), offset, 5.0, lib.params)
+        wrong = evidence(query_peaks(samples, lib.params), str(song), offset + 600, 5.0, lib.params)
+    assert right is not None and wrong is not None
+    assert all(part.z > MIN_Z for part in right.parts) and right.z > MIN_Z
+    assert wrong.z < MIN_Z / 2

@@ -189,11 +189,13 @@ class Library:
                 matches = [self._with_time_scale(m, a, hits, max_speed_change) for m, a in zip(matches, alignments)]
             return matches
         checked: dict[tuple[int, int], verify.Evidence | None] = {}  # (recording id, offset) -> evidence
-        verified = self._verified(self._candidates_to_verify(hits), peaks, duration_s, snapshot, len(query), checked)
+        own_peaks = verify.query_peaks(samples, self.params)
+        verified = self._verified(self._candidates_to_verify(hits), own_peaks, duration_s, snapshot, len(query),
+                                  checked)
         if not verified:
             dense = self._dense_query(samples)
-            verified = self._verified(self._candidates_to_verify(Hits.of(dense, snapshot)), peaks, duration_s, snapshot,
-                                      len(dense), checked)
+            verified = self._verified(self._candidates_to_verify(Hits.of(dense, snapshot)), own_peaks, duration_s,
+                                      snapshot, len(dense), checked)
         if verified or max_speed_change == 0:
             return verified
         warped = warp.search(samples, snapshot, self.params, max_change=max_speed_change,
@@ -212,11 +214,12 @@ class Library:
         peaks = find_peaks(samples, verify.dense_peak_params(self.params))
         return landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True)
 
-    def _verified(self, candidates: list[Alignment], peaks: Peaks, duration_s: float, snapshot: Snapshot,
+    def _verified(self, candidates: list[Alignment], peaks: tuple[Peaks, ...], duration_s: float, snapshot: Snapshot,
                   n_query: int, checked: dict[tuple[int, int], verify.Evidence | None]) -> list[Match]:
         """The first of ``candidates`` that the recording's own peaks confirm against the query's
-        ``peaks`` (see :mod:`soundtrack.verify`), as a one-match list, or an empty list. ``checked``
-        keeps the evidence of each (recording id, offset) seen, so none is decoded twice."""
+        ``peaks`` (:func:`soundtrack.verify.query_peaks`), as a one-match list, or an empty list.
+        ``checked`` keeps the evidence of each (recording id, offset) seen, so none is decoded
+        twice."""
         for a in candidates:
             recording = snapshot.recording(a.recording_id)
             key = (a.recording_id, a.offset_frames)
