@@ -13,10 +13,11 @@ and its peaks are compared with the query's at two spectrogram resolutions other
 (:func:`resolutions`): a window half as long (32 ms, 31 Hz bins), sharp in time, and one twice as
 long (128 ms, 7.8 Hz bins) with denser peaks, sharp in frequency, where a held partial survives a
 room's reverb. At each, a query peak counts as *found* when a recording peak lies within
-±:data:`PEAK_FRAMES` frames and about ±16 Hz of its aligned place. What chance gives is measured
-on the same two signals: the found count with the alignment moved by 8 to 40 frames either way
-(:data:`NULL_SHIFTS`), which keeps everything the two pieces of music share by nature (their keys,
-their beat, the bins their instruments fill) and loses only the alignment. Each resolution's
+±:data:`PEAK_FRAMES` frames and ±:data:`PEAK_HZ` (at least one bin) of its aligned place. What
+chance gives is measured on the same two signals: the found count with the alignment moved by 8
+to 40 frames either way (:data:`NULL_SHIFTS`), which keeps everything the two pieces of music
+share by nature (their keys, their beat, the bins their instruments fill) and loses only the
+alignment. Each resolution's
 count is put in standard deviations of those (:class:`Coincidence`), and the candidate is
 confirmed when their sum over the square root of their number stands :data:`MIN_Z` above chance
 (:class:`Evidence`). (A model of chance from the recording's local peak density instead let
