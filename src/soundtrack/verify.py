@@ -17,15 +17,14 @@ room's reverb. At each, a query peak counts as *found* when a recording peak lie
 chance gives is measured on the same two signals: the found count with the alignment moved by 8
 to 40 frames either way (:data:`NULL_SHIFTS`), which keeps everything the two pieces of music
 share by nature (their keys, their beat, the bins their instruments fill) and loses only the
-alignment. Each resolution's
-count is put in standard deviations of those (:class:`Coincidence`), and the candidate is
-confirmed when their sum over the square root of their number stands :data:`MIN_Z` above chance
-(:class:`Evidence`). (A model of chance from the recording's local peak density instead let
-unrelated clean music through at 13 standard deviations: two pieces in one key share bins and
-onsets.) On the benchmark's phone clips the two resolutions together confirm 41 of the 61 clips of
-5 s the hashes do not accept, where the index's own resolution alone confirmed 29, and no wrong
-candidate of 6,708 reached 5.5 (with the index's resolution: 5.2), apart from one never-indexed
-track that loops an indexed track's audio.
+alignment. Each resolution's count is put in standard deviations of those (:class:`Coincidence`),
+and the candidate is confirmed when their sum over the square root of their number stands
+:data:`MIN_Z` above chance (:class:`Evidence`). (A model of chance from the recording's local
+peak density instead let unrelated clean music through at 13 standard deviations: two pieces in
+one key share bins and onsets.) On the benchmark's phone clips the two resolutions together
+confirm 41 of the 61 clips of 5 s the hashes do not accept, where the index's own resolution alone
+confirmed 29, and no wrong candidate of 6,708 reached 5.5 (with the index's resolution: 5.2),
+apart from one never-indexed track that loops an indexed track's audio.
 
 When none of those is confirmed, the query is looked up once more with **denser peaks**
 (:func:`dense_peak_params`: a peak need only dominate ±3 frames and ±4 bins, which keeps a
