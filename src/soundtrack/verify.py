@@ -193,11 +193,12 @@ def reference_span(path: str, offset_frames: int, duration_s: float,
                    params: FingerprintParams) -> tuple[np.ndarray, int] | None:
     """The samples of the recording at ``path`` around its frame ``offset_frames`` for
     ``duration_s`` seconds, starting on a frame boundary, and the recording frame they start at;
-    None when the file cannot be read. The span reaches :func:`context_frames` plus the largest of
-    :data:`NULL_SHIFTS` beyond each end, so the peaks that matter are those of the whole
-    recording."""
+    None when the file cannot be read. The span reaches :func:`context_frames` (of any of
+    :func:`resolutions`) plus the largest of :data:`NULL_SHIFTS` beyond each end, so the peaks that
+    matter are those of the whole recording."""
     p = params
-    margin_s = p.frames_to_seconds(context_frames(p) + _NULL_REACH + PEAK_FRAMES)
+    context = max(context_frames(r) for r in resolutions(p))
+    margin_s = p.frames_to_seconds(context + _NULL_REACH + PEAK_FRAMES)
     start_s = max(0.0, p.frames_to_seconds(offset_frames) - margin_s)
     try:
         samples, first_s = load_span(path, start_s, start_s + duration_s + 2 * margin_s, p.sample_rate)
