@@ -22,7 +22,7 @@ from soundtrack.verify import (
     coincidence,
     dense_peak_params,
     evidence,
-    query_peaks,
+    query_features,
     resolutions,
 )
 
@@ -110,7 +110,7 @@ def test_the_dense_look_proposes_the_recording_and_its_peaks_confirm_it(strict_l
         best = candidates[0]
         assert Path(snapshot.recording(best.recording_id).path).stem == "track3"
         assert lib.params.frames_to_seconds(best.offset_frames) == pytest.approx(7.0, abs=0.1)
-        matches = lib._verified(candidates, query_peaks(samples, lib.params), 5.0, snapshot, 1, {})
+        matches = lib._verified(candidates, query_features(samples, lib.params), 5.0, snapshot, 1, {})
     assert len(matches) == 1 and matches[0].verified and 0.5 <= matches[0].confidence <= 1
 
 
@@ -149,8 +149,8 @@ def test_a_recording_is_confirmed_at_each_resolution(track_signal, rng: np.rando
     with Library(tmp_path / "library") as lib:
         samples, _name = lib._query_samples(clip, SR)
         offset = round(lib.params.seconds_to_frames(7.0))
-        right = evidence(query_peaks(samples, lib.params), str(song), offset, 5.0, lib.params)
-        wrong = evidence(query_peaks(samples, lib.params), str(song), offset + 600, 5.0, lib.params)
+        right = evidence(query_features(samples, lib.params), str(song), offset, 5.0, lib.params)
+        wrong = evidence(query_features(samples, lib.params), str(song), offset + 600, 5.0, lib.params)
     assert right is not None and wrong is not None
     assert all(part.z > MIN_Z for part in right.parts) and right.z > MIN_Z
     assert wrong.z < MIN_Z / 2

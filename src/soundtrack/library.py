@@ -17,7 +17,7 @@ from . import verify, warp
 from .audio import StreamResampler, load_audio
 from .errors import AudioError, UnusableAudioError
 from .export import Soundtrack
-from .fingerprint import Landmarks, Peaks
+from .fingerprint import Landmarks
 from .fingerprint.hashes import check_params, landmarks
 from .fingerprint.peaks import find_peaks
 from .index.store import IndexStore, NewRecording, Snapshot
@@ -189,12 +189,12 @@ class Library:
                 matches = [self._with_time_scale(m, a, hits, max_speed_change) for m, a in zip(matches, alignments)]
             return matches
         checked: dict[tuple[int, int], verify.Evidence | None] = {}  # (recording id, offset) -> evidence
-        own_peaks = verify.query_peaks(samples, self.params)
-        verified = self._verified(self._candidates_to_verify(hits), own_peaks, duration_s, snapshot, len(query),
+        own = verify.query_features(samples, self.params)
+        verified = self._verified(self._candidates_to_verify(hits), own, duration_s, snapshot, len(query),
                                   checked)
         if not verified:
             dense = self._dense_query(samples)
-            verified = self._verified(self._candidates_to_verify(Hits.of(dense, snapshot)), own_peaks, duration_s,
+            verified = self._verified(self._candidates_to_verify(Hits.of(dense, snapshot)), own, duration_s,
                                       snapshot, len(dense), checked)
         if verified or max_speed_change == 0:
             return verified
@@ -214,17 +214,18 @@ class Library:
         peaks = find_peaks(samples, verify.dense_peak_params(self.params))
         return landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True)
 
-    def _verified(self, candidates: list[Alignment], peaks: tuple[Peaks, ...], duration_s: float, snapshot: Snapshot,
-                  n_query: int, checked: dict[tuple[int, int], verify.Evidence | None]) -> list[Match]:
-        """The first of ``candidates`` that the recording's own peaks confirm against the query's
-        ``peaks`` (:func:`soundtrack.verify.query_peaks`), as a one-match list, or an empty list.
+    def _verified(self, candidates: list[Alignment], query: verify.QueryFeatures, duration_s: float,
+                  snapshot: Snapshot, n_query: int, checked: dict[tuple[int, int], verify.Evidence | None]
+                  ) -> list[Match]:
+        """The first of ``candidates`` that the recording's own audio confirms against the query's
+        features (:func:`soundtrack.verify.query_features`), as a one-match list, or an empty list.
         ``checked`` keeps the evidence of each (recording id, offset) seen, so none is decoded
         twice."""
         for a in candidates:
             recording = snapshot.recording(a.recording_id)
             key = (a.recording_id, a.offset_frames)
             if key not in checked:
-                checked[key] = verify.evidence(peaks, recording.path, a.offset_frames, duration_s, self.params)
+                checked[key] = verify.evidence(query, recording.path, a.offset_frames, duration_s, self.params)
             found = checked[key]
             if found is not None and found.z >= verify.MIN_Z:
                 match = self._match(a, recording, n_query)

@@ -19,13 +19,17 @@ def log_spectrogram(y: np.ndarray, params: FingerprintParams) -> np.ndarray:
     ``params.hop`` samples; frame ``i`` covers samples ``[i*hop, i*hop + n_fft)``. Samples that
     do not fill a whole frame at the end are ignored (the caller keeps them for the next block).
     """
+    return (10.0 * np.log10(power_spectrogram(y, params) + _POWER_FLOOR)).astype(np.float32)
+
+
+def power_spectrogram(y: np.ndarray, params: FingerprintParams) -> np.ndarray:
+    """The power (linear, full-scale sine about 1) of :func:`log_spectrogram`'s cells."""
     n_fft, hop = params.n_fft, params.hop
     if y.size < n_fft:
         return np.zeros((0, params.max_bin + 1), dtype=np.float32)
     frames = sliding_window_view(y, n_fft)[::hop]
     spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)[:, : params.max_bin + 1]
-    power = spectrum.real**2 + spectrum.imag**2
-    return (10.0 * np.log10(power + _POWER_FLOOR)).astype(np.float32)
+    return spectrum.real**2 + spectrum.imag**2
 
 
 def _hann(n: int) -> np.ndarray:
