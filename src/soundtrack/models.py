@@ -62,7 +62,7 @@ class Match:
     recording Hz: 1.0595 for one semitone up). A plain speed change has both equal, a tempo change
     ``pitch == 1``, a pitch shift ``speed == 1``; both are 1 for unchanged audio.
 
-    ``verified``: the landmarks alone fell short of the threshold and the recording's own peaks at
+    ``verified``: the landmarks alone fell short of the threshold and the recording's own audio at
     this alignment confirmed it (:mod:`soundtrack.verify`); ``confidence`` then comes from that.
     """
 

@@ -28,8 +28,9 @@ their sum over the square root of their number stands :data:`MIN_Z` above chance
 (:class:`Evidence`). (A model of chance from the recording's local peak density instead let
 unrelated clean music through at 13 standard deviations: two pieces in one key share bins and
 onsets.) On the benchmark's phone clips of 5 s that the hashes do not accept (61), the index's
-own resolution alone confirmed 29, the two resolutions 41, and the two with the band bits 49; the
-three tests are uncorrelated on wrong candidates (0.01).
+own resolution alone confirmed 29, the two resolutions 41, and the two with the band bits 49. On
+wrong candidates the bits' z correlates with the peak counts' at 0.11-0.15 (the two peak counts
+with each other at 0.31): nearly independent tests (``python -m benchmarks.verify_candidates``).
 
 When none of those is confirmed, the query is looked up once more with **denser peaks**
 (:func:`dense_peak_params`: a peak need only dominate ±3 frames and ±4 bins, which keeps a
@@ -70,7 +71,7 @@ PEAK_HZ = 16.0
 NULL_SHIFTS = np.concatenate([np.arange(-40, -7), np.arange(8, 41)])
 _NULL_REACH = int(np.abs(NULL_SHIFTS).max())
 #: A candidate is confirmed this many standard deviations above the shifted alignments (see
-#: :class:`Evidence`). Of the 6,692 wrong candidates of the benchmark's clips (never-indexed 5 s
+#: :class:`Evidence`). Of the 6,695 wrong candidates of the benchmark's clips (never-indexed 5 s
 #: clips in five conditions, and the other candidates of indexed clips the hashes did not accept)
 #: whose places share no audio (waveform correlation under 0.15, the most that random places of
 #: two corpus tracks reach), none reached 5.8: the two highest are places of one album whose
