@@ -6,9 +6,9 @@ pair of neighbouring bands one bit, whether their difference grew or shrank sinc
 frame. The bits follow the coarse shape of the spectrum and how it moves, which is what a speech
 codec is built to keep (it codes a spectral envelope) and what a room's reverb blurs least in a
 window this long; the fine partials that make spectral peaks are what those two destroy. So the
-bits are a second, independent look at a candidate alignment (:mod:`soundtrack.verify`), not
-hashes: 32 bits of one frame are rarely all intact through a phone, but far more than half of
-them are.
+bits are one more look at a candidate alignment, nearly independent of the peaks
+(:mod:`soundtrack.verify`), not hashes: 32 bits of one frame are rarely all intact through a
+phone, but well over half of them are (chance: half).
 """
 
 from __future__ import annotations
