@@ -448,6 +448,15 @@ def load_manifest(path: Path) -> list[dict]:
     return json.loads(Path(path).read_text())
 
 
+def generated_entries(cache: Path) -> list[dict]:
+    """Every clip ever rendered into ``cache`` (``clips/generated.json``), sorted by path; exits with
+    a message when ``python -m benchmarks.identify_bench`` has not run there yet."""
+    store = Path(cache) / "clips" / "generated.json"
+    if not store.exists():
+        raise SystemExit(f"{store} not found: run `python -m benchmarks.identify_bench` once first")
+    return sorted(json.loads(store.read_text())["entries"].values(), key=lambda e: e["path"])
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """CLI: ``python -m benchmarks.clips [--quick] [--speed] [--cache DIR] [--seed N]``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .clips import generated_entries
 from .corpus import cache_dir
 from .identify_bench import real
 
@@ -39,12 +40,8 @@ def reversed_clip_results(cache: Path) -> list[dict]:
     from soundtrack import Library
     from soundtrack.audio import load_audio
 
-    manifest = cache / "clips" / "generated.json"
-    if not manifest.exists():
-        raise SystemExit(f"{manifest} not found: run `python -m benchmarks.identify_bench` once first")
-    entries = [e for e in json.loads(manifest.read_text())["entries"].values()
+    entries = [e for e in generated_entries(cache)
                if e["expected"] and e["condition"] in CONDITIONS and float(e["duration_s"]) == DURATION_S]
-    entries.sort(key=lambda e: e["path"])
     out = []
     with Library(cache / "library") as lib:
         rate = lib.params.sample_rate

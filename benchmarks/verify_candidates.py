@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .clips import generated_entries
 from .corpus import cache_dir
 from .identify_bench import place_correlation, real
 
@@ -42,13 +43,9 @@ SHARED_CORRELATION = 0.15
 
 def clip_entries(cache: Path) -> list[dict]:
     """The clips examined: positives of :data:`POSITIVE_CONDITIONS` at 3 s and 5 s, every negative."""
-    manifest = cache / "clips" / "generated.json"
-    if not manifest.exists():
-        raise SystemExit(f"{manifest} not found: run `python -m benchmarks.identify_bench` once first")
-    entries = [e for e in json.loads(manifest.read_text())["entries"].values()
-               if (e["expected"] and e["condition"] in POSITIVE_CONDITIONS and float(e["duration_s"]) in (3.0, 5.0))
-               or (not e["expected"] and e["condition"] in NEGATIVE_CONDITIONS)]
-    return sorted(entries, key=lambda e: e["path"])
+    return [e for e in generated_entries(cache)
+            if (e["expected"] and e["condition"] in POSITIVE_CONDITIONS and float(e["duration_s"]) in (3.0, 5.0))
+            or (not e["expected"] and e["condition"] in NEGATIVE_CONDITIONS)]
 
 
 def candidates_of(entries: list[dict], library: str) -> list[dict]:
