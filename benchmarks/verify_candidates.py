@@ -120,11 +120,12 @@ def report(records: list[dict], min_z: float) -> None:
         print(f"{key:18s} {unaccepted[key]:13d} {confirmed['peaks'][key]:7d} {confirmed['peaks+bits'][key]:11d}")
     wrong = [c for r in records for c in r["candidates"] if not c["right"]]
     unrelated = [c for c in wrong if c.get("shared", 0.0) < SHARED_CORRELATION]
+    sharing = [c for c in wrong if c.get("shared", 0.0) >= SHARED_CORRELATION]
     print(f"\nwrong candidates: {len(wrong)}, sharing audio (waveform correlation >= {SHARED_CORRELATION}): "
-          f"{len(wrong) - len(unrelated)}")
+          f"{len(sharing)}")
     for name, parts in (("peaks", peaks), ("peaks+bits", everything)):
         top = sorted((combined(c["z"], parts) for c in unrelated), reverse=True)[:5]
-        shared = sorted((combined(c["z"], parts) for c in wrong if c not in unrelated), reverse=True)[:5]
+        shared = sorted((combined(c["z"], parts) for c in sharing), reverse=True)[:5]
         print(f"  {name:11s} highest without shared audio {np.round(top, 1).tolist()}, "
               f"with {np.round(shared, 1).tolist()}")
     if len(wrong) > 2:
