@@ -112,3 +112,19 @@ def test_peak_kernel_equals_the_whole_array_definition(kind: str) -> None:
     assert np.array_equal(peak_mask(spec, p), expected)
     if kind != "flat":
         assert expected.sum() > 10
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_spectrogram_in_chunks_equals_one_transform_of_all_frames(dtype: type) -> None:
+    import scipy.fft
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from soundtrack.fingerprint.spectrogram import FRAMES_PER_CHUNK, _hann, log_spectrogram
+
+    p = DEFAULT_PARAMS
+    y = (np.random.default_rng(3).standard_normal(p.hop * (2 * FRAMES_PER_CHUNK + 5) + p.n_fft) * 0.1).astype(dtype)
+    spectrum = scipy.fft.rfft(sliding_window_view(y, p.n_fft)[:: p.hop] * _hann(p.n_fft), axis=1)[:, : p.max_bin + 1]
+    expected = (10.0 * np.log10(spectrum.real**2 + spectrum.imag**2 + 1e-10)).astype(np.float32)
+    got = log_spectrogram(y, p)
+    assert got.dtype == np.float32 and got.shape == expected.shape == (2 * FRAMES_PER_CHUNK + 6, p.max_bin + 1)
+    assert np.array_equal(got, expected)
