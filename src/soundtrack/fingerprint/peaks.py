@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d
 
 from ..params import FingerprintParams
 from .spectrogram import log_spectrogram
@@ -66,42 +66,86 @@ def context_frames(params: FingerprintParams) -> int:
 def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
     """Boolean mask of the peaks of log spectrogram ``spec`` (frames × bins, dB).
 
-    Cells within :func:`context_frames` of either end are judged on the frames that exist. The
-    box means and the running loudest level are SciPy filters; the tests themselves run cell by
-    cell in :func:`_peaks_of_band`, which looks at a cell's neighbourhood only when its levels
-    pass (about a third of the cells).
+    Cells within :func:`context_frames` of either end are judged on the frames that exist.
+    """
+    frames, bins = peak_cells(spec, params, 0, spec.shape[0])
+    mask = np.zeros(spec.shape, dtype=bool)
+    mask[frames, bins] = True
+    return mask
+
+
+def peak_cells(spec: np.ndarray, params: FingerprintParams, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The peaks of ``spec`` (frames × bins, dB) in its rows ``[first, first + count)``: their rows
+    (relative to ``first``) and bins, sorted by row then bin, int64.
+
+    Every row of ``spec`` is context: the box means (:func:`_box_means`) and the running loudest
+    level are taken over the rows that exist, and the tests run cell by cell in
+    :func:`_peaks_of_band`, which looks at a cell's neighbourhood only when its levels pass
+    (about a third of the cells).
     """
     p = params
-    band = np.ascontiguousarray(spec[:, p.min_bin : p.max_bin + 1])
-    # the box mean is the same-bin mean over time, then averaged across bins (what uniform_filter
-    # does in two passes; the first is also the onset test's reference)
-    same_bin_history = uniform_filter1d(band, 2 * p.background_half_frames + 1, axis=0, mode="nearest")
-    background = uniform_filter1d(same_bin_history, 2 * p.background_half_bins + 1, axis=1, mode="nearest")
+    band = np.ascontiguousarray(spec[:, p.min_bin : p.max_bin + 1], dtype=np.float32)
+    same_bin_history, background = _box_means(band, p.background_half_frames, p.background_half_bins)
     loudest = maximum_filter1d(band.max(axis=1), size=2 * p.loudest_half_frames + 1, mode="nearest")
-    f32 = np.float32
     levels = np.array([p.peak_min_prominence_db, p.peak_min_onset_db, p.peak_max_below_loudest_db,
-                       ABSOLUTE_FLOOR_DB, SILENCE_DB], dtype=f32)
-    mask = _peaks_of_band(band, background, same_bin_history, loudest.astype(f32), levels,
-                          p.peak_half_frames, p.peak_half_bins)
-    full = np.zeros(spec.shape, dtype=bool)
-    full[:, p.min_bin : p.max_bin + 1] = mask
-    return full
+                       ABSOLUTE_FLOOR_DB, SILENCE_DB], dtype=np.float32)
+    rows, bins = _peaks_of_band(band, background, same_bin_history, loudest.astype(np.float32), levels,
+                                p.peak_half_frames, p.peak_half_bins, first, first + count)
+    return rows - first, bins + p.min_bin
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_means(band: np.ndarray, half_rows: int, half_cols: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Box means of ``band`` (float32, frames × bins) with edges extended by their nearest cell:
+    the mean of each cell's bin over ``±half_rows`` frames (the onset test's reference), and the
+    mean of that over ``±half_cols`` bins (the prominence test's background). Running sums in
+    float64, the arithmetic of SciPy's ``uniform_filter1d`` (``mode="nearest"``) applied along
+    frames then bins, row by row so the data stay in the cache."""
+    n, m = band.shape
+    history = np.empty((n, m), np.float32)
+    background = np.empty((n, m), np.float32)
+    column_sums = np.zeros(m, np.float64)
+    for d in range(-half_rows, half_rows + 1):
+        row = band[min(max(d, 0), n - 1)]
+        for b in range(m):
+            column_sums[b] += row[b]
+    frames_in_box, bins_in_box = 2 * half_rows + 1, 2 * half_cols + 1
+    line = np.empty(m + 2 * half_cols, np.float64)
+    for t in range(n):
+        for b in range(m):
+            history[t, b] = column_sums[b] / frames_in_box
+        if t + 1 < n:
+            entering, leaving = band[min(t + 1 + half_rows, n - 1)], band[max(t - half_rows, 0)]
+            for b in range(m):
+                column_sums[b] += np.float64(entering[b]) - np.float64(leaving[b])
+        for b in range(m + 2 * half_cols):
+            line[b] = history[t, min(max(b - half_cols, 0), m - 1)]
+        total = 0.0
+        for k in range(bins_in_box):
+            total += line[k]
+        for b in range(m):
+            background[t, b] = total / bins_in_box
+            if b + 1 < m:
+                total += line[b + bins_in_box] - line[b]
+    return history, background
 
 
 @numba.njit(cache=True, nogil=True)
 def _peaks_of_band(band: np.ndarray, background: np.ndarray, history: np.ndarray, loudest: np.ndarray,
-                   levels: np.ndarray, half_rows: int, half_cols: int) -> np.ndarray:  # pragma: no cover
-    """The tests of the module docstring, cell by cell of ``band`` (dB, float32 throughout):
-    ``levels`` = (prominence over ``background``, onset over ``history``, most below the frame's
-    ``loudest``, absolute floor, level before the audio). A cell that passes the level tests must
-    also be louder than the cell just before it in time and the one just below it in frequency
-    (so a flat tone makes one peak, not one per frame), and no cell of its ``±half_rows`` ×
-    ``±half_cols`` neighbourhood (clipped at the edges) may be louder; rows nearest the cell are
-    looked at first, where most cells fail."""
+                   levels: np.ndarray, half_rows: int, half_cols: int, first: int, stop: int
+                   ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """The tests of the module docstring, cell by cell of ``band``'s rows ``[first, stop)`` (dB,
+    float32 throughout): ``levels`` = (prominence over ``background``, onset over ``history``,
+    most below the frame's ``loudest``, absolute floor, level before the audio). A cell that passes
+    the level tests must also be louder than the cell just before it in time and the one just
+    below it in frequency (so a flat tone makes one peak, not one per frame), and no cell of its
+    ``±half_rows`` × ``±half_cols`` neighbourhood (clipped at the edges) may be louder; rows
+    nearest the cell are looked at first, where most cells fail. Returns the peaks' rows and
+    columns."""
     prominence, onset, below, floor, silence = levels[0], levels[1], levels[2], levels[3], levels[4]
     n, m = band.shape
-    mask = np.zeros((n, m), np.bool_)
-    for t in range(n):
+    rows, cols = [], []
+    for t in range(first, stop):
         quietest = loudest[t] - below
         for b in range(m):
             v = band[t, b]
@@ -121,8 +165,10 @@ def _peaks_of_band(band: np.ndarray, background: np.ndarray, history: np.ndarray
                         break
                 if not ok:
                     break
-            mask[t, b] = ok
-    return mask
+            if ok:
+                rows.append(t)
+                cols.append(b)
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
 
 
 def find_peaks(y: np.ndarray, params: FingerprintParams) -> Peaks:
@@ -179,10 +225,8 @@ class PeakStream:
         lo = self.done - self.context - self.spec_start
         hi = until + self.context - self.spec_start
         window = self.spec[max(lo, 0) : hi]
-        mask = peak_mask(window, self.params)
         first = self.done - self.spec_start - max(lo, 0)
-        mask = mask[first : first + (until - self.done)]
-        frames, bins = np.nonzero(mask)
+        frames, bins = peak_cells(window, self.params, first, until - self.done)
         levels = window[first + frames, bins]
         peaks = Peaks((frames + self.done).astype(np.int32), bins.astype(np.int32), levels)
         self.done = until
