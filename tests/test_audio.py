@@ -115,27 +115,28 @@ def test_directory_is_not_a_file(tmp_path: Path) -> None:
         load_audio(tmp_path, 8000)
 
 
-def test_pending_frames_mix_to_mono_and_take_one_layout_at_a_time() -> None:
+def test_pending_frames_mix_to_mono_and_take_one_kind_of_frame_at_a_time() -> None:
     import av
 
     from soundtrack.audio import _PendingFrames
 
-    def frame(samples: np.ndarray, layout: str) -> av.AudioFrame:
-        f = av.AudioFrame.from_ndarray(samples.astype(np.float32), format="fltp", layout=layout)
-        f.sample_rate = 8000
+    def frame(samples: np.ndarray, layout: str, fmt: str = "fltp", rate: int = 8000) -> av.AudioFrame:
+        data = samples.astype(np.float32) if fmt.startswith("flt") else (samples * 32767).astype(np.int16)
+        f = av.AudioFrame.from_ndarray(data, format=fmt, layout=layout)
+        f.sample_rate = rate
         return f
 
     pending = _PendingFrames()
     stereo = np.stack([np.full(100, 0.5), np.full(100, -0.1)])
     for _ in range(2):
-        assert pending.accepts(frame(stereo, "stereo"))
-        pending.add(frame(stereo, "stereo"))
+        assert pending.add(frame(stereo, "stereo"))
     mono_frame = frame(np.full((1, 100), 0.3), "mono")
-    assert not pending.accepts(mono_frame)  # pop, then restart, first
+    refused = [mono_frame, frame(stereo, "stereo", rate=16000), frame(stereo, "stereo", fmt="s16p")]
+    assert not any(pending.add(f) for f in refused)  # pop, then restart
+    assert pending.samples == 200
     mono, rate = pending.pop()
     assert rate == 8000 and mono.shape == (200,) and np.allclose(mono, 0.2)
-    assert pending.accepts(frame(stereo, "stereo")) and not pending.accepts(mono_frame)  # the fifo is kept
+    assert not pending.add(mono_frame)  # the fifo is kept for the same kind of frame
     pending.restart()
-    assert pending.accepts(mono_frame)
-    pending.add(mono_frame)
+    assert pending.add(mono_frame)
     assert np.allclose(pending.pop()[0], 0.3)

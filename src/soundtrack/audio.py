@@ -139,9 +139,8 @@ def load_span(path: str | Path, start_s: float, end_s: float, sample_rate: int) 
             for frame in container.decode(stream):
                 if first_s is None:
                     first_s = float(frame.pts * frame.time_base) - zero if frame.pts is not None else 0.0
-                if not pending.accepts(frame):
-                    break  # the rate, format or layout changed mid-span: keep what came before
-                pending.add(frame)
+                if not pending.add(frame):
+                    break  # the rate, format or channel count changed mid-span: keep what came before
                 rate = pending.rate
                 if first_s + pending.samples / rate >= end_s:
                     break
@@ -216,10 +215,10 @@ def _decoded_blocks(
                     raise DecodeError(path, f"corrupt audio data ({_reason(exc)})") from None
                 continue
             for frame in frames:
-                if not pending.accepts(frame):  # another rate, sample format or channel layout
+                if not pending.add(frame):  # another rate, sample format or channel count
                     yield pending.pop()
                     pending.restart()
-                pending.add(frame)
+                    pending.add(frame)
                 if pending.samples >= chunk_s * pending.rate:
                     yield pending.pop()
     except av.error.FFmpegError as exc:
@@ -231,47 +230,48 @@ def _decoded_blocks(
 
 
 class _PendingFrames:
-    """Decoded frames of one sample format, rate and channel layout, waiting to be mixed to mono.
+    """Decoded frames of one sample format, rate and channel count, waiting to be mixed to mono.
 
     Frames go into an ``av.AudioFifo`` (one C call each: handling each frame's samples in Python
     would cost about as much as decoding a Vorbis frame) and come out as one block. The fifo is
-    kept from block to block and takes only frames like its first (PyAV 18 crashes on another
-    layout rather than raising), so :meth:`accepts` is asked first; after a ``False``, :meth:`pop`
-    what is pending and :meth:`restart`.
+    kept from block to block and takes only frames like its first: it refuses another sample
+    format or rate itself, and :meth:`add` checks the channel count first (PyAV 18's fifo crashes
+    on another one rather than refusing it). After :meth:`add` says ``False``, :meth:`pop` what is
+    pending and :meth:`restart`.
     """
 
     def __init__(self) -> None:
         self.fifo: av.AudioFifo | None = None
-        self.key: tuple[str, str, int] | None = None  # format, layout, rate (Hz) of the frames
+        self.channels = 0
+        #: Sample rate (Hz) of the pending frames or the last block; 0 before any frame.
+        self.rate = 0
         self.samples = 0
 
-    @property
-    def rate(self) -> int:
-        """Sample rate (Hz) of the pending frames or the last block; 0 before any frame."""
-        return self.key[2] if self.key else 0
-
-    def accepts(self, frame: av.AudioFrame) -> bool:
-        """Whether ``frame`` has the sample format, channel layout and rate of the pending frames."""
-        return self.fifo is None or (frame.format.name, frame.layout.name, frame.sample_rate) == self.key
-
-    def add(self, frame: av.AudioFrame) -> None:
-        """Queue the frame's samples (:meth:`accepts` must be true)."""
+    def add(self, frame: av.AudioFrame) -> bool:
+        """Queue the frame's samples; ``False`` (nothing queued) if its sample format, rate or
+        channel count is not that of the pending frames."""
         if self.fifo is None:
             self.fifo = av.AudioFifo()
-            self.key = (frame.format.name, frame.layout.name, frame.sample_rate)
+            self.channels, self.rate = frame.layout.nb_channels, frame.sample_rate
+        elif frame.layout.nb_channels != self.channels:
+            return False
         frame.pts = None  # the fifo would reject a gap in the timestamps: not an error here
-        self.fifo.write(frame)
+        try:
+            self.fifo.write(frame)
+        except ValueError:  # another sample format or rate
+            return False
         self.samples += frame.samples
+        return True
 
     def restart(self) -> None:
-        """Take frames of another format, layout or rate from now on (the fifo must be empty)."""
+        """Take frames of another format, rate or channel count from now on (the fifo must be empty)."""
         self.fifo = None
 
     def pop(self) -> tuple[np.ndarray, int]:
         """Mix the pending frames to one mono float32 block in [-1, 1]; return it and its rate (Hz)."""
         assert self.fifo is not None
         block = self.fifo.read()
-        rate = self.rate  # the key stays: a rate means something was decoded
+        rate = self.rate  # the rate stays: it means something was decoded
         self.samples = 0
         if block is None:
             return np.zeros(0, np.float32), rate
