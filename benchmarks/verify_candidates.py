@@ -51,6 +51,7 @@ def clip_entries(cache: Path) -> list[dict]:
 def candidates_of(entries: list[dict], library: str) -> list[dict]:
     """One record per clip: accepted by the plain search, or its verified candidates' z per test."""
     from soundtrack import Library, verify
+    from soundtrack.audio import load_audio
     from soundtrack.fingerprint.hashes import landmarks
     from soundtrack.fingerprint.peaks import find_peaks
     from soundtrack.match import Hits, align_hits
@@ -59,7 +60,7 @@ def candidates_of(entries: list[dict], library: str) -> list[dict]:
     with Library(library) as lib:
         p, snapshot = lib.params, lib.store.snapshot()
         for e in entries:
-            samples, _ = lib._query_samples(e["path"], None)
+            samples = load_audio(e["path"], p.sample_rate)
             duration_s = samples.size / p.sample_rate
             query = landmarks(find_peaks(samples, p), p, fan_out=p.query_fan_out, expand=True)
             hits = Hits.of(query, snapshot)
@@ -68,10 +69,10 @@ def candidates_of(entries: list[dict], library: str) -> list[dict]:
             record["candidates"] = []
             if not record["plain"]:
                 features = verify.query_features(samples, p)
-                dense = Hits.of(lib._dense_query(samples), snapshot)
+                dense = Hits.of(verify.dense_query(samples, p), snapshot)
                 seen = set()
                 for look, h in (("plain", hits), ("dense", dense)):
-                    for a in lib._candidates_to_verify(h):
+                    for a in verify.candidates(h):
                         if (a.recording_id, a.offset_frames) in seen:
                             continue
                         seen.add((a.recording_id, a.offset_frames))

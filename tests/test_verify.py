@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from audiogen import SR, synth_music, write_audio
 
-from soundtrack import Library
+from soundtrack import Library, verify
+from soundtrack.audio import resample
 from soundtrack.fingerprint import Peaks
 from soundtrack.fingerprint.peaks import find_peaks
 from soundtrack.match import Hits
@@ -104,9 +105,9 @@ def test_the_dense_look_proposes_the_recording_and_its_peaks_confirm_it(strict_l
     clip = track_signal(3)[int(7.0 * SR) : int(12.0 * SR)]
     clip = clip + rng.normal(0.0, 0.5 * float(np.std(clip)), clip.size).astype(np.float32)  # 6 dB SNR
     with Library(strict_library) as lib:
-        samples, _name = lib._query_samples(clip, SR)  # at the library's rate
+        samples = resample(clip, SR, lib.params.sample_rate)
         snapshot = lib.store.snapshot()
-        candidates = lib._candidates_to_verify(Hits.of(lib._dense_query(samples), snapshot))
+        candidates = verify.candidates(Hits.of(verify.dense_query(samples, lib.params), snapshot))
         best = candidates[0]
         assert Path(snapshot.recording(best.recording_id).path).stem == "track3"
         assert lib.params.frames_to_seconds(best.offset_frames) == pytest.approx(7.0, abs=0.1)
@@ -147,7 +148,7 @@ def test_a_recording_is_confirmed_at_each_resolution(track_signal, rng: np.rando
     clip = track_signal(3)[int(7.0 * SR) : int(12.0 * SR)]
     clip = clip + rng.normal(0.0, 0.3 * float(np.std(clip)), clip.size).astype(np.float32)
     with Library(tmp_path / "library") as lib:
-        samples, _name = lib._query_samples(clip, SR)
+        samples = resample(clip, SR, lib.params.sample_rate)
         offset = round(lib.params.seconds_to_frames(7.0))
         right = evidence(query_features(samples, lib.params), str(song), offset, 5.0, lib.params)
         wrong = evidence(query_features(samples, lib.params), str(song), offset + 600, 5.0, lib.params)

@@ -150,8 +150,7 @@ def load_span(path: str | Path, start_s: float, end_s: float, sample_rate: int) 
     if first_s is None or pending.samples == 0:
         return np.zeros(0, np.float32), max(0.0, start_s)
     mono, rate = pending.pop()
-    resampler = StreamResampler(rate, sample_rate)
-    y = np.concatenate([resampler.push(mono), resampler.flush()])
+    y = resample(mono, rate, sample_rate)
     skip = min(y.size, max(0, int((start_s - first_s) * sample_rate)))
     return y[skip:], first_s + skip / sample_rate
 
@@ -293,6 +292,13 @@ class _PendingFrames:
         if _SAMPLE_SCALE[base] != 1.0:
             mono = mono * np.float32(_SAMPLE_SCALE[base])
         return mono, rate
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Mono ``samples`` at ``rate_in`` Hz resampled to ``rate_out`` Hz, float32, in one go
+    (:class:`StreamResampler` over a single block)."""
+    resampler = StreamResampler(rate_in, rate_out)
+    return np.concatenate([resampler.push(samples), resampler.flush()])
 
 
 class StreamResampler:

@@ -14,7 +14,7 @@ import numpy as np
 import platformdirs
 
 from . import verify, warp
-from .audio import StreamResampler, load_audio
+from .audio import load_audio, resample
 from .errors import AudioError, UnusableAudioError
 from .export import Soundtrack
 from .fingerprint import Landmarks
@@ -22,7 +22,7 @@ from .fingerprint.hashes import check_params, landmarks
 from .fingerprint.peaks import find_peaks
 from .index.store import IndexStore, NewRecording, Snapshot
 from .ingest import analyze_file_safe, expand_paths
-from .match import MIN_SCORE, Alignment, Hits, align, align_hits, best_alignments
+from .match import MIN_SCORE, Alignment, Hits, align, align_hits
 from .models import AddReport, Duplicate, FileFailure, LibraryStats, Match, Recording
 from .params import DEFAULT_PARAMS, FingerprintParams
 
@@ -190,29 +190,17 @@ class Library:
             return matches
         checked: dict[tuple[int, int], verify.Evidence | None] = {}  # (recording id, offset) -> evidence
         own = verify.query_features(samples, self.params)
-        verified = self._verified(self._candidates_to_verify(hits), own, duration_s, snapshot, len(query),
+        verified = self._verified(verify.candidates(hits), own, duration_s, snapshot, len(query),
                                   checked)
         if not verified:
-            dense = self._dense_query(samples)
-            verified = self._verified(self._candidates_to_verify(Hits.of(dense, snapshot)), own, duration_s,
+            dense = verify.dense_query(samples, self.params)
+            verified = self._verified(verify.candidates(Hits.of(dense, snapshot)), own, duration_s,
                                       snapshot, len(dense), checked)
         if verified or max_speed_change == 0:
             return verified
         warped = warp.search(samples, snapshot, self.params, max_change=max_speed_change,
                              min_score=self.min_score, max_results=max_results)
         return [self._warped_match(a, snapshot.recording(a.recording_id), len(query)) for a in warped]
-
-    def _candidates_to_verify(self, hits: Hits) -> list[Alignment]:
-        """The best alignments of ``hits`` to verify, strongest first (see :mod:`soundtrack.verify`)."""
-        if hits.q_frame.size == 0:
-            return []
-        return best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
-                               min_score=verify.MIN_SCORE, max_results=verify.CANDIDATES)
-
-    def _dense_query(self, samples: np.ndarray) -> Landmarks:
-        """The landmarks of the dense second look at ``samples`` (see :mod:`soundtrack.verify`)."""
-        peaks = find_peaks(samples, verify.dense_peak_params(self.params))
-        return landmarks(peaks, self.params, fan_out=verify.DENSE_FAN_OUT, expand=True)
 
     def _verified(self, candidates: list[Alignment], query: verify.QueryFeatures, duration_s: float,
                   snapshot: Snapshot, n_query: int, checked: dict[tuple[int, int], verify.Evidence | None]
@@ -240,8 +228,7 @@ class Library:
             if samples.ndim == 2:
                 samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
             if sample_rate != self.params.sample_rate:
-                rs = StreamResampler(sample_rate, self.params.sample_rate)
-                samples = np.concatenate([rs.push(samples), rs.flush()])
+                samples = resample(samples, sample_rate, self.params.sample_rate)
             return samples, "<samples>"
         return load_audio(source, self.params.sample_rate), str(source)
 

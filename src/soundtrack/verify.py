@@ -56,9 +56,11 @@ from scipy.ndimage import maximum_filter
 
 from .audio import load_span
 from .errors import AudioError
-from .fingerprint import Peaks
+from .fingerprint import Landmarks, Peaks
 from .fingerprint.bands import BAND_N_FFT, band_bits
+from .fingerprint.hashes import landmarks
 from .fingerprint.peaks import context_frames, find_peaks
+from .match import Alignment, Hits, best_alignments
 from .params import FingerprintParams
 
 #: A query peak is found when a recording peak is this close in time (±2 frames = ±32 ms: a
@@ -94,6 +96,23 @@ def dense_peak_params(params: FingerprintParams) -> FingerprintParams:
     """``params`` with the smaller peak neighbourhood of the dense second look (query side only:
     the hashes' layout is unchanged, so they are looked up in the same index)."""
     return dataclasses.replace(params, peak_half_frames=DENSE_HALF_FRAMES, peak_half_bins=DENSE_HALF_BINS)
+
+
+def candidates(hits: Hits) -> list[Alignment]:
+    """The alignments of a query's ``hits`` worth verifying: at most :data:`CANDIDATES`, each with
+    at least :data:`MIN_SCORE` agreeing anchor frames, strongest first."""
+    if hits.q_frame.size == 0:
+        return []
+    return best_alignments(hits.rec_id, hits.ref_frame - hits.q_frame, hits.q_frame,
+                           min_score=MIN_SCORE, max_results=CANDIDATES)
+
+
+def dense_query(samples: np.ndarray, params: FingerprintParams) -> Landmarks:
+    """The query landmarks of the dense second look at ``samples`` (mono, ``params.sample_rate``):
+    the peaks of :func:`dense_peak_params`, each grouped with :data:`DENSE_FAN_OUT` partners; hashes
+    laid out as the index's, so they are looked up in it."""
+    peaks = find_peaks(samples, dense_peak_params(params))
+    return landmarks(peaks, params, fan_out=DENSE_FAN_OUT, expand=True)
 
 
 def rescaled(params: FingerprintParams, n_fft: int) -> FingerprintParams:
