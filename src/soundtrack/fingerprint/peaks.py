@@ -84,6 +84,8 @@ def peak_cells(spec: np.ndarray, params: FingerprintParams, first: int, count: i
     (about a third of the cells).
     """
     p = params
+    if spec.shape[0] == 0 or count <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     band = np.ascontiguousarray(spec[:, p.min_bin : p.max_bin + 1], dtype=np.float32)
     same_bin_history, background = _box_means(band, p.background_half_frames, p.background_half_bins)
     loudest = maximum_filter1d(band.max(axis=1), size=2 * p.loudest_half_frames + 1, mode="nearest")
