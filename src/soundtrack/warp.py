@@ -34,7 +34,7 @@ from scipy.signal import resample
 
 from .fingerprint import Peaks, fingerprint
 from .fingerprint.hashes import landmarks
-from .fingerprint.peaks import SILENCE_DB, context_frames, peak_mask
+from .fingerprint.peaks import SILENCE_DB, context_frames, peak_cells
 from .fingerprint.spectrogram import log_spectrogram
 from .index.store import Snapshot
 from .match import MIN_SCORE, Hits, acceptance_threshold, best_alignments
@@ -209,7 +209,7 @@ def fractional_peaks(samples: np.ndarray, params: FingerprintParams) -> tuple[np
     context = context_frames(params)
     silence = np.full((context, spec.shape[1]), SILENCE_DB, np.float32)
     padded = np.concatenate([silence, spec, silence])
-    frames, bins = np.nonzero(peak_mask(padded, params)[context : context + spec.shape[0]])
+    frames, bins = peak_cells(padded, params, context, spec.shape[0])
     rows = frames + context
 
     def vertex(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray:

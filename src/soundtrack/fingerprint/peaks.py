@@ -63,20 +63,10 @@ def context_frames(params: FingerprintParams) -> int:
     return max(params.peak_half_frames, params.background_half_frames, params.loudest_half_frames)
 
 
-def peak_mask(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
-    """Boolean mask of the peaks of log spectrogram ``spec`` (frames × bins, dB).
-
-    Cells within :func:`context_frames` of either end are judged on the frames that exist.
-    """
-    frames, bins = peak_cells(spec, params, 0, spec.shape[0])
-    mask = np.zeros(spec.shape, dtype=bool)
-    mask[frames, bins] = True
-    return mask
-
-
 def peak_cells(spec: np.ndarray, params: FingerprintParams, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The peaks of ``spec`` (frames × bins, dB) in its rows ``[first, first + count)``: their rows
-    (relative to ``first``) and bins, sorted by row then bin, int64.
+    (relative to ``first``) and bins, sorted by row then bin, int64. Rows within
+    :func:`context_frames` of either end of ``spec`` are judged on the rows that exist.
 
     Every row of ``spec`` is context: the box means (:func:`_box_means`) and the running loudest
     level are taken over the rows that exist, and the tests run cell by cell in
