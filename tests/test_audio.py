@@ -140,3 +140,49 @@ def test_pending_frames_mix_to_mono_and_take_one_kind_of_frame_at_a_time() -> No
     pending.restart()
     assert pending.add(mono_frame)
     assert np.allclose(pending.pop()[0], 0.3)
+
+
+def _stamped_frames(starts: list[int], n: int, fmt: str, layout: str, rate: int = 44100) -> list:
+    """Frames of ``n`` samples stamped at sample ``starts[i]``; each sample holds its own
+    timestamp (samples) / 1e5, the same in every channel."""
+    from fractions import Fraction
+
+    import av
+
+    frames = []
+    channels = 2 if layout == "stereo" else 1
+    for start in starts:
+        values = (np.arange(start, start + n) / 1e5).astype(np.float32)
+        data = np.tile(values, (channels, 1)) if fmt.endswith("p") else np.repeat(values, channels)[None, :]
+        f = av.AudioFrame.from_ndarray(data, format=fmt, layout=layout)
+        f.sample_rate, f.pts, f.time_base = rate, start, Fraction(1, rate)
+        frames.append(f)
+    return frames
+
+
+@pytest.mark.parametrize(("fmt", "layout"), [("fltp", "stereo"), ("flt", "stereo"), ("flt", "mono")])
+def test_samples_stamped_before_what_was_kept_are_dropped(fmt: str, layout: str) -> None:
+    """An Ogg Vorbis start trim as ffmpeg decodes it: 5000 samples stamped from 0, then time
+    steps back to -100; what is kept follows the timestamps from there on."""
+    from soundtrack.audio import _Timeline
+
+    timeline = _Timeline()
+    first = _stamped_frames([0, 1000, 2000, 3000, 4000], 1000, fmt, layout)
+    after = _stamped_frames(list(range(-100, 9000, 1000)), 1000, fmt, layout)
+    kept = [k for f in first + after if (k := timeline.keep(f)) is not None]
+    samples = np.concatenate([k.to_ndarray()[0, :: 2 if fmt == "flt" and layout == "stereo" else 1]
+                              for k in kept])
+    assert samples.size == 5000 + (10_000 - 5100)  # of the 10,000 restamped from -100, 5100 go
+    assert np.allclose(samples[:5000], np.arange(5000) / 1e5)
+    assert np.allclose(samples[5000:], np.arange(5000, 9900) / 1e5)  # sample i is stamped i
+
+
+def test_timestamp_jitter_and_restarts_keep_every_sample() -> None:
+    """A frame stamped 10 ms early (an Ogg demuxer's estimate) or 2 s back (a chained stream
+    starting again) is kept whole: neither is an overlap."""
+    from soundtrack.audio import _Timeline
+
+    timeline = _Timeline()
+    starts = [0, 1000, 1559, 3000, 4000, 4000 - 88200, 1000 - 88200 + 4000]
+    frames = _stamped_frames(starts, 1000, "fltp", "mono")
+    assert all(timeline.keep(f) is f for f in frames)

@@ -30,6 +30,12 @@ QUICK_PROBE_BYTES = 1 << 16
 SEEK_PREROLL_S = 0.5
 #: Packets that fail to decode are skipped (as ffmpeg does); more than this many is an error.
 MAX_BAD_PACKETS = 50
+#: Decoded samples whose timestamps say they come before the end of what was already decoded, by
+#: more than :data:`TIMESTAMP_SLACK_S` (the jitter of an Ogg demuxer's per-packet estimates, up to
+#: a Vorbis long block) and at most :data:`MAX_TRIM_S` (larger jumps back are restarts, as in a
+#: chained stream, not overlaps), are dropped (:class:`_Timeline`). Seconds.
+TIMESTAMP_SLACK_S = 0.04
+MAX_TRIM_S = 1.0
 
 _SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}
 _SAMPLE_SCALE = {"u8": 1 / 128.0, "s16": 1 / 32768.0, "s32": 1 / 2147483648.0, "flt": 1.0, "dbl": 1.0}
@@ -134,9 +140,12 @@ def load_span(path: str | Path, start_s: float, end_s: float, sample_rate: int) 
                 container.seek(int((start_s - SEEK_PREROLL_S + zero) / tb), stream=stream)
             except av.error.FFmpegError:  # not seekable: decode from the start
                 container.seek(0, stream=stream)
-        pending, first_s, rate = _PendingFrames(), None, 0
+        pending, timeline, first_s, rate = _PendingFrames(), _Timeline(), None, 0
         try:
-            for frame in container.decode(stream):
+            for decoded in container.decode(stream):
+                frame = timeline.keep(decoded)
+                if frame is None:
+                    continue
                 if first_s is None:
                     first_s = float(frame.pts * frame.time_base) - zero if frame.pts is not None else 0.0
                 if not pending.add(frame):
@@ -202,7 +211,7 @@ def _decoded_blocks(
     Frames are collected as raw sample buffers and mixed to mono once per chunk: per-frame NumPy
     calls would cost more than decoding itself (a Vorbis frame is only ~10 ms of audio).
     """
-    pending = _PendingFrames()
+    pending, timeline = _PendingFrames(), _Timeline()
     bad_packets = 0
     try:
         for packet in container.demux(stream):
@@ -213,7 +222,10 @@ def _decoded_blocks(
                 if bad_packets > MAX_BAD_PACKETS:
                     raise DecodeError(path, f"corrupt audio data ({_reason(exc)})") from None
                 continue
-            for frame in frames:
+            for decoded in frames:
+                frame = timeline.keep(decoded)
+                if frame is None:
+                    continue
                 if not pending.add(frame):  # another rate, sample format or channel count
                     yield pending.pop()
                     pending.restart()
@@ -226,6 +238,56 @@ def _decoded_blocks(
         # a damaged tail: keep what decoded, as ffmpeg does
     if pending.samples:
         yield pending.pop()
+
+
+class _Timeline:
+    """Keeps decoded audio on the file's timestamps where the decoder's output runs ahead of them.
+
+    A file's time is counted in decoded samples (:func:`stream_audio`), and after a seek it is
+    read from timestamps (:func:`load_span`); the two must agree, or listening to a recording at
+    an alignment found in its fingerprint hears the wrong moment. They disagree when the decoder
+    puts out more samples than the timestamps allow, as ffmpeg does for an Ogg Vorbis stream whose
+    first page trims its start: its first frames are stamped from 0, then time steps back by their
+    length (136 ms in one file of the benchmark corpus), which libvorbisfile drops and ffmpeg
+    keeps. Here a frame stamped before the end of what was kept, by more than
+    :data:`TIMESTAMP_SLACK_S` and at most :data:`MAX_TRIM_S`, loses its samples up to that end,
+    and so do the frames after it until their timestamps reach it.
+    """
+
+    def __init__(self) -> None:
+        self.end_s: float | None = None  # timestamp (s) just after the samples kept so far
+        self.trimming = False  # time stepped back and has not yet caught up with end_s
+
+    def keep(self, frame: av.AudioFrame) -> av.AudioFrame | None:
+        """``frame``, or its part after what was already kept, or None when all of it was."""
+        if self.end_s is None or frame.pts is None or frame.time_base is None:
+            if frame.pts is not None and frame.time_base is not None and self.end_s is None:
+                self.end_s = float(frame.pts * frame.time_base)
+            if self.end_s is not None:
+                self.end_s += frame.samples / frame.sample_rate
+            return frame
+        overlap_s = self.end_s - float(frame.pts * frame.time_base)
+        if self.trimming or TIMESTAMP_SLACK_S < overlap_s <= MAX_TRIM_S:
+            # once time has stepped back, every sample up to the end of what was kept goes
+            drop = round(overlap_s * frame.sample_rate)
+            self.trimming = drop > 0
+            if drop >= frame.samples:
+                return None
+            if drop > 0:
+                frame = _frame_tail(frame, drop)
+                self.trimming = False
+        self.end_s += frame.samples / frame.sample_rate
+        return frame
+
+
+def _frame_tail(frame: av.AudioFrame, skip: int) -> av.AudioFrame:
+    """A new frame holding ``frame``'s samples from sample ``skip`` on (same format and rate)."""
+    samples = frame.to_ndarray()  # planar: (channels, n); packed: (1, n * channels)
+    per_sample = 1 if frame.format.is_planar else len(frame.layout.channels)
+    tail = np.ascontiguousarray(samples[:, skip * per_sample :])
+    out = av.AudioFrame.from_ndarray(tail, format=frame.format.name, layout=frame.layout.name)
+    out.sample_rate = frame.sample_rate
+    return out
 
 
 class _PendingFrames:
