@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -145,8 +146,6 @@ def test_pending_frames_mix_to_mono_and_take_one_kind_of_frame_at_a_time() -> No
 def _stamped_frames(starts: list[int], n: int, fmt: str, layout: str, rate: int = 44100) -> list:
     """Frames of ``n`` samples stamped at sample ``starts[i]``; each sample holds its own
     timestamp (samples) / 1e5, the same in every channel."""
-    from fractions import Fraction
-
     import av
 
     frames = []
@@ -166,7 +165,7 @@ def test_samples_stamped_before_what_was_kept_are_dropped(fmt: str, layout: str)
     steps back to -100; what is kept follows the timestamps from there on."""
     from soundtrack.audio import _Timeline
 
-    timeline = _Timeline()
+    timeline = _Timeline(Fraction(1, 44100))
     first = _stamped_frames([0, 1000, 2000, 3000, 4000], 1000, fmt, layout)
     after = _stamped_frames(list(range(-100, 9000, 1000)), 1000, fmt, layout)
     kept = [k for f in first + after if (k := timeline.keep(f)) is not None]
@@ -182,7 +181,7 @@ def test_timestamp_jitter_and_restarts_keep_every_sample() -> None:
     starting again) is kept whole: neither is an overlap."""
     from soundtrack.audio import _Timeline
 
-    timeline = _Timeline()
+    timeline = _Timeline(Fraction(1, 44100))
     starts = [0, 1000, 1559, 3000, 4000, 4000 - 88200, 1000 - 88200 + 4000]
     frames = _stamped_frames(starts, 1000, "fltp", "mono")
     assert all(timeline.keep(f) is f for f in frames)

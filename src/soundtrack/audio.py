@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -140,7 +141,7 @@ def load_span(path: str | Path, start_s: float, end_s: float, sample_rate: int) 
                 container.seek(int((start_s - SEEK_PREROLL_S + zero) / tb), stream=stream)
             except av.error.FFmpegError:  # not seekable: decode from the start
                 container.seek(0, stream=stream)
-        pending, timeline, first_s, rate = _PendingFrames(), _Timeline(), None, 0
+        pending, timeline, first_s, rate = _PendingFrames(), _Timeline(stream.time_base), None, 0
         try:
             for decoded in container.decode(stream):
                 frame = timeline.keep(decoded)
@@ -211,7 +212,7 @@ def _decoded_blocks(
     Frames are collected as raw sample buffers and mixed to mono once per chunk: per-frame NumPy
     calls would cost more than decoding itself (a Vorbis frame is only ~10 ms of audio).
     """
-    pending, timeline = _PendingFrames(), _Timeline()
+    pending, timeline = _PendingFrames(), _Timeline(stream.time_base)
     bad_packets = 0
     try:
         for packet in container.demux(stream):
@@ -254,29 +255,32 @@ class _Timeline:
     and so do the frames after it until their timestamps reach it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, time_base: Fraction | None) -> None:
+        #: Seconds per timestamp tick of the stream (0: it has no time base); a float, as
+        #: Fraction arithmetic on every frame would slow decoding down by a fifth.
+        self.tick_s = float(time_base) if time_base else 0.0
         self.end_s: float | None = None  # timestamp (s) just after the samples kept so far
         self.trimming = False  # time stepped back and has not yet caught up with end_s
 
     def keep(self, frame: av.AudioFrame) -> av.AudioFrame | None:
         """``frame``, or its part after what was already kept, or None when all of it was."""
-        if self.end_s is None or frame.pts is None or frame.time_base is None:
-            if frame.pts is not None and frame.time_base is not None and self.end_s is None:
-                self.end_s = float(frame.pts * frame.time_base)
-            if self.end_s is not None:
-                self.end_s += frame.samples / frame.sample_rate
-            return frame
-        overlap_s = self.end_s - float(frame.pts * frame.time_base)
-        if self.trimming or TIMESTAMP_SLACK_S < overlap_s <= MAX_TRIM_S:
-            # once time has stepped back, every sample up to the end of what was kept goes
-            drop = round(overlap_s * frame.sample_rate)
-            self.trimming = drop > 0
-            if drop >= frame.samples:
-                return None
-            if drop > 0:
-                frame = _frame_tail(frame, drop)
-                self.trimming = False
-        self.end_s += frame.samples / frame.sample_rate
+        pts = frame.pts
+        if pts is not None and self.tick_s:
+            start_s = pts * self.tick_s
+            if self.end_s is None:
+                self.end_s = start_s
+            overlap_s = self.end_s - start_s
+            if self.trimming or TIMESTAMP_SLACK_S < overlap_s <= MAX_TRIM_S:
+                # once time has stepped back, every sample up to the end of what was kept goes
+                drop = round(overlap_s * frame.sample_rate)
+                self.trimming = drop > 0
+                if drop >= frame.samples:
+                    return None
+                if drop > 0:
+                    frame = _frame_tail(frame, drop)
+                    self.trimming = False
+        if self.end_s is not None:
+            self.end_s += frame.samples / frame.sample_rate
         return frame
 
 
