@@ -174,6 +174,7 @@ def test_samples_stamped_before_what_was_kept_are_dropped(fmt: str, layout: str)
     assert samples.size == 5000 + (10_000 - 5100)  # of the 10,000 restamped from -100, 5100 go
     assert np.allclose(samples[:5000], np.arange(5000) / 1e5)
     assert np.allclose(samples[5000:], np.arange(5000, 9900) / 1e5)  # sample i is stamped i
+    assert [k.pts for k in kept][5:7] == [5000, 5900]  # the trimmed frame is stamped where it starts
 
 
 def test_timestamp_jitter_and_restarts_keep_every_sample() -> None:
