@@ -273,12 +273,11 @@ class _Timeline:
             if self.trimming or TIMESTAMP_SLACK_S < overlap_s <= MAX_TRIM_S:
                 # once time has stepped back, every sample up to the end of what was kept goes
                 drop = round(overlap_s * frame.sample_rate)
-                self.trimming = drop > 0
-                if drop >= frame.samples:
+                self.trimming = drop >= frame.samples  # the frames after this one overlap too
+                if self.trimming:
                     return None
                 if drop > 0:
                     frame = _frame_tail(frame, drop)
-                    self.trimming = False
         if self.end_s is not None:
             self.end_s += frame.samples / frame.sample_rate
         return frame
