@@ -62,3 +62,27 @@ def test_best_match_finds_the_offset() -> None:
     rec = _music(10, 4.0)
     episode = rec[1000:20000]
     assert compare.best_match(episode, rec)[0] == 1000
+
+
+@pytest.mark.parametrize("db", [-40.0, -30.0, -10.0, 0.0])
+def test_audible_from_bounds_the_balance_of_what_is_heard(db: float) -> None:
+    """A recording is heard exactly when it is louder than the bound (3 dB either side is left to
+    the median's spread), and the bound holds whatever the recording's level is."""
+    rng = np.random.default_rng(4)
+    rec = _music(11, 8.0)
+    rest = _speech_like(rng, rec.size)
+    music = rec * (_rms(rest) / _rms(rec) * 10 ** (db / 20))
+    pres = compare.presence(rest + music, rec, SR)
+    bound = compare.audible_from_db(pres)
+    heard = np.median(pres.score) > compare.CHANCE_SIGMAS
+    assert bound is not None and -40.0 < bound < -5.0
+    if db > bound + 3.0:
+        assert heard
+    elif db < bound - 3.0:
+        assert not heard
+    else:
+        pytest.fail(f"the bound {bound:.1f} dB should be clear of the balance {db} dB")
+
+
+def test_audible_from_is_none_without_blocks() -> None:
+    assert compare.audible_from_db(compare.presence(np.zeros(100), np.zeros(100), SR)) is None

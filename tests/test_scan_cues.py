@@ -1,13 +1,15 @@
 """From tracks to cues without audio: pieces of a song at another tempo are joined, other
-pieces are not."""
+pieces are not; a chance track far below a dominant song is dropped, a mashup's quieter song is
+not."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from soundtrack.params import FingerprintParams
-from soundtrack.scan.cues import Span, join_tempo_pieces, spans
+from soundtrack.scan.cues import MASKED_DB, Span, join_tempo_pieces, spans
 from soundtrack.scan.hits import Hits
+from soundtrack.scan.listen import Loudness
 from soundtrack.scan.stream import WARPS, Warp, source_of
 from soundtrack.scan.tracks import Track
 
@@ -57,6 +59,38 @@ def test_pieces_that_are_not_one_song_at_another_tempo_stay_apart() -> None:
     # a tempo beyond the searched ±10 %
     fast = [_piece(5, 0, 5, 0.0, 1.2), _piece(5, 7, 12, 8.4, 1.2)]
     assert len(join_tempo_pieces(fast, P)) == 2
+
+
+def _heard(span: Span, balance_db: float | None, at_most_db: float | None = None) -> Span:
+    """``span`` with the loudness listening found: heard at ``balance_db`` (None: not heard,
+    audible from ``at_most_db``)."""
+    span.track.loudness = Loudness(balance_db, balance_db if at_most_db is None else at_most_db)
+    return span
+
+
+def _recordings(found: list[Span]) -> list[int]:
+    return sorted(s.track.recording_id for s in spans([f.track for f in found], P, min_score=5))
+
+
+def test_a_track_far_below_a_dominant_song_in_its_middle_is_dropped() -> None:
+    loud = _heard(_piece(1, 0, 60, 0.0, 1.0), 15.0)
+    chance = _heard(_piece(2, 20, 30, 80.0, 1.0), -21.0)
+    unheard = _heard(_piece(3, 35, 45, 10.0, 1.0), None, at_most_db=-20.0)
+    assert _recordings([loud, chance, unheard]) == [1]
+
+
+def test_tracks_listening_cannot_place_below_the_other_are_kept() -> None:
+    # a mashup: the quieter song a few dB under the louder
+    mashup = [_heard(_piece(1, 0, 60, 0.0, 1.0), 2.0), _heard(_piece(2, 5, 55, 30.0, 1.0), -6.0)]
+    assert _recordings(mashup) == [1, 2]
+    # both unheard (a phone's channel), or the weak one not listened to at all (a tempo change)
+    phone = [_heard(_piece(1, 0, 60, 0.0, 1.0), None, -20.0), _heard(_piece(2, 20, 30, 0.0, 1.0), None, -20.0)]
+    assert _recordings(phone) == [1, 2]
+    unlistened = [_heard(_piece(1, 0, 60, 0.0, 1.0), 15.0), _piece(2, 20, 30, 0.0, 1.0)]
+    assert _recordings(unlistened) == [1, 2]
+    # far below, but only overlapping the dominant song's end: a crossfade, not inside it
+    crossfade = [_heard(_piece(1, 0, 60, 0.0, 1.0), 15.0), _heard(_piece(2, 55, 90, 0.0, 1.0), 15.0 - MASKED_DB)]
+    assert _recordings(crossfade) == [1, 2]
 
 
 def test_subtracting_the_found_song_leaves_the_other() -> None:

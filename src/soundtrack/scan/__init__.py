@@ -4,8 +4,9 @@ The episode is decoded once and fingerprinted as a stream, so memory does not gr
 
 1. ``stream``: each decoded block is fingerprinted for every searched warp (normal, and slowed
    by 25/24 to undo a PAL speed-up, until the episode's speed is clear; with ``max_speed_change``
-   also other speeds, tempos and pitches in 1 % steps) with the index's own fan-out, the cheapest
-   query that still finds every song; only the index hits are kept. One grid per pitch resamples
+   also other speeds, tempos and pitches in 1 % steps) with a fan-out a little above the index's
+   (``scanner.SCAN_FAN_OUT``), so that peaks dialogue or a phone adds do not hide the index's;
+   only the index hits are kept. One grid per pitch resamples
    the audio and finds its peaks once; each tempo of that pitch stretches the peaks' frames.
 2. ``tracks``: hits are voted on in sliding windows; an alignment opens a track of one recording
    at one offset, which gathers every agreeing hit, before (back-fill) and after.
@@ -15,8 +16,8 @@ The episode is decoded once and fingerprinted as a stream, so memory does not gr
    the quieter song of a mashup); the same comparison measures the music against the dialogue.
    A tempo or pitch change alone cannot be replayed by resampling: those cues keep the edges
    their landmarks give.
-4. ``cues``: confirmed tracks become cues; echoes of shared material and repeats of a
-   recording's own material are dropped.
+4. ``cues``: confirmed tracks become cues; echoes of shared material, chance tracks masked by a
+   dominant song and repeats of a recording's own material are dropped.
 5. ``scanner``: ties these together; flags, overlaps, usage.
 """
 

@@ -16,6 +16,9 @@
   of its energy that is the recording: e = g r + n gives rho² = g²|r|² / |e|². This holds where
   the recording reaches the episode intact (a broadcast codec, a PAL speed-up); a phone's room
   and speech codec keep too little of it coherent, and the recording is then not heard at all.
+* :func:`audible_from_db`: the quietest balance at which the recording would have been heard in
+  the same blocks (where its correlation reaches :data:`CHANCE_SIGMAS` chance deviations), an
+  upper bound on the balance of a recording that was not heard.
 """
 
 from __future__ import annotations
@@ -110,3 +113,18 @@ def balance_db(presence: Presence) -> float | None:
     if total <= 0:
         return None
     return float(10.0 * np.log10(max(music, total * 1e-4) / max(rest, total * 1e-4)))
+
+
+def _share_db(rho: float) -> float:
+    """The balance (dB) of a recording correlating ``rho`` with the episode: rho² against 1 - rho²."""
+    share = min(max(rho * rho, 1e-4), 1 - 1e-4)
+    return float(10.0 * np.log10(share / (1.0 - share)))
+
+
+def audible_from_db(presence: Presence) -> float | None:
+    """The quietest balance (dB, as :func:`balance_db`) at which a recording would have been heard
+    in the blocks of ``presence``: where its correlation reaches :data:`CHANCE_SIGMAS` times the
+    blocks' median chance deviation. None without any block."""
+    if presence.sigma.size == 0:
+        return None
+    return _share_db(CHANCE_SIGMAS * float(np.median(presence.sigma)))

@@ -12,10 +12,17 @@ are not cues of their own:
 * *Repeats.* Music that repeats itself (loops, choruses) matches the same episode audio at
   several offsets of one recording, but a recording cannot be heard twice at once: of the
   overlapping tracks of one recording only the strongest is kept.
+* *Masked tracks.* A song that dominates the mix leaves many landmarks, and a few of them line
+  up by chance with another recording of similar sound (the same synthesizer, the same drums).
+  Listening tells these apart: a track heard :data:`MASKED_DB` or more below a stronger track of
+  another recording sounding in its middle, or not heard at all where that one would have heard
+  it, is not a cue (see :func:`is_masked`). The two songs of a mashup are mixed at similar
+  levels, and a song that far under another would not be heard by anyone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +39,11 @@ SOLID_RUN = 3
 #: other, stronger, track too. Songs really sounding together share none (0.00 for every mashup
 #: of the scan benchmark); tracks echoing shared material shared 0.33-0.67.
 EXPLAINED_SHARE = 0.2
+#: A track is masked by a stronger track of another recording sounding in its middle when it is
+#: heard at least this many dB below it, both against the rest of the episode
+#: (:class:`~soundtrack.scan.listen.Loudness`). On the scan benchmark the quieter song of a mashup
+#: is 11 dB or less below the louder; chance tracks inside a dominant song, 26 dB or more.
+MASKED_DB = 20.0
 #: A song played at a tempo no searched warp matches is heard in pieces, wherever its landmarks
 #: happen to line up, each at its own offset: pieces of one recording at one warp that follow each
 #: other within :data:`JOIN_GAP_S` (s) and lie on one line of recording time against episode time,
@@ -69,9 +81,10 @@ class Span:
 def spans(tracks: list[Track], params: FingerprintParams, min_score: int) -> list[Span]:
     """The cues among ``tracks``, as spans in episode order (see the module docstring)."""
     found = [s for s in (span(t, params) for t in tracks) if s is not None and s.score >= min_score]
-    found = drop_echoes(found)
+    found = keep_strongest(found, is_echo)
+    found = keep_strongest(found, is_masked)
     found = join_tempo_pieces(found, params)
-    found = drop_repeats(found, params)
+    found = keep_strongest(found, lambda weak, strong: is_repeat(weak, strong, params))
     return sorted(found, key=lambda s: s.start)
 
 
@@ -139,7 +152,7 @@ def _joined(chain: list[Span], params: FingerprintParams) -> Span:
                   windows=sum(c.track.windows for c in chain), best_score=max(c.track.best_score for c in chain),
                   last_frame=max(c.track.last_frame for c in chain), parts=[c.track.hits for c in chain],
                   is_confirmed=True, start_frame=start, end_frame=end,
-                  balance_db=max(chain, key=lambda c: c.score).track.balance_db)
+                  loudness=max(chain, key=lambda c: c.score).track.loudness)
     return Span(track, np.unique(np.concatenate([c.frames for c in chain])), start, end,
                 np.unique(np.concatenate([c.qids for c in chain])))
 
@@ -171,21 +184,12 @@ def trim(frames: np.ndarray, max_gap: float) -> np.ndarray:
     return np.concatenate(runs[solid[0] : solid[-1] + 1])
 
 
-def drop_echoes(found: list[Span]) -> list[Span]:
-    """Drop the tracks whose landmarks are mostly a stronger overlapping track's (shared audio)."""
+def keep_strongest(found: list[Span], explains: Callable[[Span, Span], bool]) -> list[Span]:
+    """``found`` without the spans that a stronger kept span explains (``explains(weak, strong)``:
+    an echo, a masked track, a repeat), strongest first."""
     kept: list[Span] = []
     for s in sorted(found, key=lambda s: -s.score):
-        if not any(is_echo(s, k) for k in kept):
-            kept.append(s)
-    return kept
-
-
-def drop_repeats(found: list[Span], params: FingerprintParams) -> list[Span]:
-    """Keep the strongest of spans of one recording that overlap by more than
-    :data:`REPEAT_OVERLAP_S` or play the same part of it (see :func:`is_repeat`)."""
-    kept: list[Span] = []
-    for s in sorted(found, key=lambda s: -s.score):
-        if not any(is_repeat(s, k, params) for k in kept):
+        if not any(explains(s, k) for k in kept):
             kept.append(s)
     return kept
 
@@ -217,6 +221,18 @@ def is_same_place(weak: Span, strong: Span, params: FingerprintParams) -> bool:
     heard = middle * weak.track.speed + weak.track.offset  # recording frames
     expected = middle * strong.track.speed + strong.track.offset
     return abs(heard - expected) <= params.seconds_to_frames(SAME_PLACE_S)
+
+
+def is_masked(weak: Span, strong: Span) -> bool:
+    """Whether ``weak`` is at least :data:`MASKED_DB` below ``strong``, a track of another
+    recording heard in the middle of it (see the module docstring). Tracks that could not be
+    listened to are never masked."""
+    quiet, loud = weak.track.loudness, strong.track.loudness
+    if quiet is None or loud is None or loud.balance_db is None:
+        return False
+    middle = (weak.start + weak.end) / 2
+    return (weak.track.recording_id != strong.track.recording_id and strong.start <= middle <= strong.end
+            and quiet.at_most_db <= loud.balance_db - MASKED_DB)
 
 
 def explained(weak: Span, others: list[Span], params: FingerprintParams) -> bool:

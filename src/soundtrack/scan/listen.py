@@ -70,6 +70,19 @@ class Alignment:
 
 
 @dataclass(frozen=True)
+class Loudness:
+    """A recording against everything else in the middle of a cue (dB).
+
+    ``balance_db`` is the balance measured where the recording is heard through a coherent
+    channel (:func:`compare.balance_db`), None where it is not heard. ``at_most_db`` bounds it
+    from above either way: the measured balance, or for a recording not heard, the quietest
+    balance at which it would have been (:func:`compare.audible_from_db`)."""
+
+    balance_db: float | None
+    at_most_db: float
+
+
+@dataclass(frozen=True)
 class Excerpt:
     """Episode samples from absolute sample ``first`` and the recording's, aligned with them."""
 
@@ -180,9 +193,10 @@ class Listener:
                 break
         return heard
 
-    def balance_db(self, align: Alignment, first: int, end: int) -> float | None:
-        """Music against everything else (dB, :func:`compare.balance_db`) in the middle of the
-        part of episode frames ``[first, end)`` still in the ring; None if it cannot be heard."""
+    def loudness(self, align: Alignment, first: int, end: int) -> Loudness | None:
+        """How loud the recording is against everything else (:class:`Loudness`) in the middle of
+        the part of episode frames ``[first, end)`` still in the ring; None if it cannot be
+        listened to there (no audio to compare)."""
         p = self.params
         lo, hi = max(first * p.hop, self.ring.start), min(end * p.hop, self.ring.end)
         half = round(USAGE_S * p.sample_rate / 2)
@@ -191,9 +205,14 @@ class Listener:
         if x is None:
             return None
         pres = compare.presence(x.episode, x.recording, p.sample_rate)
-        if pres.rho.size == 0 or np.median(pres.score) <= compare.CHANCE_SIGMAS:
-            return None  # not heard, or only through an incoherent channel: rho² is no share then
-        return compare.balance_db(pres)
+        audible_from = compare.audible_from_db(pres)
+        if audible_from is None:
+            return None
+        if np.median(pres.score) <= compare.CHANCE_SIGMAS:
+            # not heard, or only through an incoherent channel: rho² is no share then
+            return Loudness(None, audible_from)
+        balance = compare.balance_db(pres)
+        return Loudness(balance, audible_from if balance is None else balance)
 
     def _recording_audio(self, align: Alignment, at: int, n: int) -> np.ndarray | None:
         """``n`` samples of the recording as heard from episode sample ``at`` (silence outside the

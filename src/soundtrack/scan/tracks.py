@@ -20,6 +20,7 @@ import numpy as np
 from ..match import acceptance_threshold, best_alignments
 from ..params import FingerprintParams
 from .hits import HitLog, Hits
+from .listen import Loudness
 from .stream import Warp, recording_of, warp_of
 
 #: Length of a voting window (seconds) and hop between windows (seconds).
@@ -63,10 +64,10 @@ class Track:
     parts: list[Hits] = field(default_factory=list)
     is_confirmed: bool = False  # see :func:`confirmed`; once true, stays true
     #: Edges found by listening to the recording (:mod:`soundtrack.scan.listen`), episode frames,
-    #: and the music-to-rest balance (dB) measured the same way.
+    #: and how loud it is against the rest of the episode, measured the same way.
     start_frame: int | None = None
     end_frame: int | None = None
-    balance_db: float | None = None
+    loudness: Loudness | None = None
 
     def add(self, hits: Hits) -> None:
         """Add agreeing hits."""
@@ -85,6 +86,11 @@ class Track:
         if len(self.parts) > 1:
             self.parts = [Hits.concat(self.parts)]
         return self.parts[0] if self.parts else Hits.empty()
+
+    @property
+    def balance_db(self) -> float | None:
+        """The music-to-rest balance (dB) where listening heard the recording, else None."""
+        return None if self.loudness is None else self.loudness.balance_db
 
     @property
     def recording_id(self) -> int:
