@@ -5,11 +5,15 @@ not."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from soundtrack.export import Cue
+from soundtrack.models import Recording
 from soundtrack.params import FingerprintParams
 from soundtrack.scan.cues import MASKED_DB, Span, join_tempo_pieces, spans
 from soundtrack.scan.hits import Hits
 from soundtrack.scan.listen import Loudness
+from soundtrack.scan.scanner import FOREGROUND_MIN_BALANCE_DB, music_balance_db
 from soundtrack.scan.stream import WARPS, Warp, source_of
 from soundtrack.scan.tracks import Track
 
@@ -91,6 +95,25 @@ def test_tracks_listening_cannot_place_below_the_other_are_kept() -> None:
     # far below, but only overlapping the dominant song's end: a crossfade, not inside it
     crossfade = [_heard(_piece(1, 0, 60, 0.0, 1.0), 15.0), _heard(_piece(2, 55, 90, 0.0, 1.0), 15.0 - MASKED_DB)]
     assert _recordings(crossfade) == [1, 2]
+
+
+def _cue(number: int, start_s: float, end_s: float, balance_db: float | None, overlaps: list[int]) -> Cue:
+    rec = Recording(id=number, path=f"/music/{number}.ogg", title=str(number), duration_s=300.0)
+    return Cue(number=number, recording=rec, episode_start_s=start_s, episode_end_s=end_s, recording_start_s=0.0,
+               recording_end_s=end_s - start_s, score=100, confidence=0.9, balance_db=balance_db, overlaps=overlaps)
+
+
+def test_the_music_of_a_mashup_is_both_songs() -> None:
+    # each song alone under a third of the energy; together, more than the dialogue
+    a, b = _cue(1, 10.0, 50.0, -9.0, [2]), _cue(2, 12.0, 48.0, -1.5, [1])
+    together = music_balance_db(a, [a, b])
+    assert together is not None and together > FOREGROUND_MIN_BALANCE_DB > a.balance_db
+    assert 0.0 < together < 1.0  # shares 0.112 and 0.415 of the energy: 0.53 of it, +0.5 dB
+    # a crossfade partner not sounding in the cue's middle, or one not heard, does not count
+    a.overlaps = [3, 4]
+    fading, unheard = _cue(3, 45.0, 90.0, 3.0, [1]), _cue(4, 20.0, 40.0, None, [1])
+    assert music_balance_db(a, [a, fading, unheard]) == pytest.approx(-9.0)
+    assert music_balance_db(unheard, [a, unheard]) is None
 
 
 def test_subtracting_the_found_song_leaves_the_other() -> None:

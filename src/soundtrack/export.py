@@ -35,8 +35,9 @@ class Cue:
     ``score`` counts episode anchor frames agreeing with the alignment; ``coverage`` is their rate
     over the rate of the recording's own anchor peaks in the index (near 1: heard clean; small:
     buried or degraded). ``foreground`` says the music is the focus rather than under the scene,
-    from ``balance_db``, the music's level against everything else in the episode during the cue
-    (None when it could not be measured: see :mod:`soundtrack.scan.compare`). ``overlaps`` holds
+    from ``balance_db``, the recording's level against everything else in the episode during the
+    cue (None when it could not be measured: see :mod:`soundtrack.scan.compare`), together with
+    that of any other song heard at the same time (a mashup's songs are both music). ``overlaps`` holds
     the numbers of cues sounding at the same time.
     """
 

@@ -115,10 +115,17 @@ def balance_db(presence: Presence) -> float | None:
     return float(10.0 * np.log10(max(music, total * 1e-4) / max(rest, total * 1e-4)))
 
 
-def _share_db(rho: float) -> float:
-    """The balance (dB) of a recording correlating ``rho`` with the episode: rho² against 1 - rho²."""
-    share = min(max(rho * rho, 1e-4), 1 - 1e-4)
+def share_db(share: float) -> float:
+    """The balance (dB) of a recording that is ``share`` of the episode's energy: the share
+    against the rest, kept within ±40 dB."""
+    share = min(max(share, 1e-4), 1 - 1e-4)
     return float(10.0 * np.log10(share / (1.0 - share)))
+
+
+def share_of(balance_db: float) -> float:
+    """Inverse of :func:`share_db`: the share of the episode's energy a balance (dB) stands for."""
+    ratio = 10.0 ** (balance_db / 10.0)
+    return ratio / (1.0 + ratio)
 
 
 def audible_from_db(presence: Presence) -> float | None:
@@ -127,4 +134,4 @@ def audible_from_db(presence: Presence) -> float | None:
     blocks' median chance deviation. None without any block."""
     if presence.sigma.size == 0:
         return None
-    return _share_db(CHANCE_SIGMAS * float(np.median(presence.sigma)))
+    return share_db((CHANCE_SIGMAS * float(np.median(presence.sigma))) ** 2)

@@ -14,6 +14,7 @@ from ..export import Cue, Soundtrack
 from ..index.store import IndexStore, Snapshot
 from ..models import Recording
 from ..params import FingerprintParams
+from . import compare
 from .cues import Span, explained, span, spans
 from .hits import HitLog
 from .listen import Alignment, Listener
@@ -27,9 +28,10 @@ INTERRUPTED_S = 10.0
 PARTIAL_START_S = 5.0
 #: The RMS level envelope is kept at this resolution (seconds per value).
 ENVELOPE_S = 0.25
-#: A cue is foreground music when the music is at most this far (dB) below everything else in the
-#: episode during the cue (:func:`soundtrack.scan.compare.balance_db`): half-way between music as
-#: loud as the dialogue (0 dB) and background music, 12-18 dB under it (-15 dB in the middle).
+#: A cue is foreground music when the music (its recording and any other song heard with it,
+#: :func:`music_balance_db`) is at most this far (dB) below everything else in the episode during
+#: the cue (:func:`soundtrack.scan.compare.balance_db`): half-way between music as loud as the
+#: dialogue (0 dB) and background music, 12-18 dB under it (-15 dB in the middle).
 FOREGROUND_MIN_BALANCE_DB = -7.5
 #: When the recording cannot be heard (its file is gone), a cue is foreground music when the
 #: episode level dips less than this (dB) below its median during the cue (:func:`_level_dip_db`).
@@ -48,7 +50,10 @@ SPEED_DECISION_FRAMES = 3 * CUE_STRONG_SCORE
 #: the index holds 3): where dialogue, a phone's room or another song adds peaks, the index's
 #: partners of a peak are still among them. The index's own fan-out (3) missed 4 of the 22 songs
 #: of the benchmark's two phone episodes that 5 finds, for 10 % more CPU; 10 (45 triplets, as
-#: identify uses) found the same and cost 60 % more.
+#: identify uses) found the same and cost 60 % more. A search of other speeds, tempos and pitches
+#: (``max_speed_change``) keeps the index's fan-out: its dozens of warps pay for every extra
+#: triplet dozens of times over (on the warp scan benchmark fan-out 5 cost 1.8 times the CPU, for the
+#: same 30 songs found).
 SCAN_FAN_OUT = 5
 
 #: Called after each decoded block with (episode seconds done, × real time so far).
@@ -83,7 +88,7 @@ class Scanner:
         snapshot = self.store.snapshot()
         p = self.params
         self._unmasked = 0
-        grids = grids_for(warps_within(self.max_speed_change), p, SCAN_FAN_OUT)
+        grids = grids_for(warps_within(self.max_speed_change), p, p.fan_out if self.max_speed_change else SCAN_FAN_OUT)
         cpu = CpuTimes()
         envelope = Envelope(step=round(ENVELOPE_S * p.sample_rate))
         ring = AudioRing(round(RING_S * p.sample_rate))
@@ -119,7 +124,8 @@ class Scanner:
             self._verify(candidates, snapshot, listener, tracker)
         with cpu.stage("cues"):
             found = spans(tracker.done, p, self.min_score)
-            cues = _with_overlaps([self._cue(i + 1, s, snapshot, envelope) for i, s in enumerate(found)])
+            cues = _with_overlaps([self._cue(i + 1, s, snapshot) for i, s in enumerate(found)])
+            _set_usage(cues, envelope.rms)
         return Soundtrack(path=str(path), duration_s=done_s, cues=cues, envelope_s=ENVELOPE_S, rms=envelope.rms,
                           cpu_s=dict(cpu))
 
@@ -216,7 +222,7 @@ class Scanner:
         return Alignment(snapshot.recording(track.recording_id), track.warp,
                          self.params.frames_to_seconds(track.offset))
 
-    def _cue(self, number: int, span: Span, snapshot: Snapshot, envelope: Envelope) -> Cue:
+    def _cue(self, number: int, span: Span, snapshot: Snapshot) -> Cue:
         """A cue from a span: it starts at the first agreeing anchor and ends at the last peak of
         the latest agreeing triplet."""
         p, track = self.params, span.track
@@ -226,8 +232,6 @@ class Scanner:
         rec_end_s = min(rec.duration_s, p.frames_to_seconds(span.end * track.speed + track.offset))
         score = span.score
         balance = track.balance_db
-        foreground = bool(balance >= FOREGROUND_MIN_BALANCE_DB if balance is not None
-                          else _level_dip_db(envelope.rms, start_s, end_s) < FOREGROUND_MAX_DIP_DB)
         return Cue(
             number=number, recording=rec,
             episode_start_s=start_s, episode_end_s=end_s,
@@ -237,7 +241,7 @@ class Scanner:
             interrupted=rec_end_s < rec.duration_s - INTERRUPTED_S,
             partial_start=rec_start_s > PARTIAL_START_S,
             coverage=_survival(score / track.speed, rec, end_s - start_s, p),
-            foreground=foreground, balance_db=balance,
+            balance_db=balance,
         )
 
 
@@ -279,3 +283,26 @@ def _with_overlaps(cues: list[Cue]) -> list[Cue]:
         a.overlaps = [b.number for b in cues if b is not a
                       and min(a.episode_end_s, b.episode_end_s) > max(a.episode_start_s, b.episode_start_s)]
     return cues
+
+
+def _set_usage(cues: list[Cue], rms: list[float]) -> None:
+    """Set each cue's ``foreground``: from all the music against the rest of the episode
+    (:func:`music_balance_db`) where listening heard the cue, else from how far the episode's
+    level (``rms``, one value per :data:`ENVELOPE_S`) dips during it (:func:`_level_dip_db`)."""
+    for cue in cues:
+        music = music_balance_db(cue, cues)
+        cue.foreground = bool(music >= FOREGROUND_MIN_BALANCE_DB if music is not None
+                              else _level_dip_db(rms, cue.episode_start_s, cue.episode_end_s) < FOREGROUND_MAX_DIP_DB)
+
+
+def music_balance_db(cue: Cue, cues: list[Cue]) -> float | None:
+    """All the music against everything else (dB) in the middle of ``cue``: the shares of the
+    episode's energy of ``cue``'s recording and of the overlapping cues sounding there (the
+    other song of a mashup is music, not dialogue), each as listening measured it. None if
+    ``cue`` was not heard."""
+    if cue.balance_db is None:
+        return None
+    middle = (cue.episode_start_s + cue.episode_end_s) / 2
+    playing = [c for c in cues if c is cue or (c.number in cue.overlaps and c.balance_db is not None
+                                                and c.episode_start_s <= middle <= c.episode_end_s)]
+    return compare.share_db(sum(compare.share_of(c.balance_db) for c in playing))
