@@ -49,8 +49,8 @@ SPEED_DECISION_FRAMES = 3 * CUE_STRONG_SCORE
 #: The episode's anchor peaks are grouped with this many neighbours (10 triplets per peak, where
 #: the index holds 3): where dialogue, a phone's room or another song adds peaks, the index's
 #: partners of a peak are still among them. The index's own fan-out (3) missed 4 of the 22 songs
-#: of the benchmark's two phone episodes that 5 finds, for 10 % more CPU; 10 (45 triplets, as
-#: identify uses) found the same and cost 60 % more. A search of other speeds, tempos and pitches
+#: of the benchmark's two phone episodes that 5 finds, for 6-11 % more CPU on those episodes; 10
+#: (45 triplets, as identify uses) found the same and cost 60 % more. A search of other speeds, tempos and pitches
 #: (``max_speed_change``) keeps the index's fan-out: its dozens of warps pay for every extra
 #: triplet dozens of times over (on the warp scan benchmark fan-out 5 cost 1.8 times the CPU, for the
 #: same 30 songs found).
