@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .scan.compare import share_of
+
 if TYPE_CHECKING:
     from .export import Soundtrack
 
@@ -71,5 +73,4 @@ def music_level_db(level_db: np.ndarray, balance_db: float) -> np.ndarray:
     >>> float(music_level_db(np.array([-20.0]), 0.0)[0])  # as loud as the rest: half the power
     -23.01...
     """
-    ratio = 10.0 ** (balance_db / 10.0)
-    return level_db + 10.0 * np.log10(ratio / (1.0 + ratio))
+    return level_db + 10.0 * np.log10(share_of(balance_db))

@@ -108,11 +108,10 @@ def balance_db(presence: Presence) -> float | None:
     if presence.rho.size == 0:
         return None
     share = np.clip(presence.rho, 0.0, 1.0) ** 2
-    music, rest = float((share * presence.energy).sum()), float(((1 - share) * presence.energy).sum())
-    total = music + rest
+    total = float(presence.energy.sum())
     if total <= 0:
         return None
-    return float(10.0 * np.log10(max(music, total * 1e-4) / max(rest, total * 1e-4)))
+    return share_db(float((share * presence.energy).sum()) / total)
 
 
 def share_db(share: float) -> float:
