@@ -875,6 +875,12 @@ def _cached_truth(plan: EpisodePlan, out_dir: Path) -> EpisodeTruth | None:
     return truth if ok else None
 
 
+def episodes_dir(cache: Path, seed: int = 0) -> Path:
+    """Where the episodes of ``seed`` are kept: ``cache/episodes``, or ``cache/episodes-seed<N>``
+    for another seed (the episodes of each seed have the same names)."""
+    return cache / ("episodes" if seed == 0 else f"episodes-seed{seed}")
+
+
 def make_episodes(corpus: Corpus, cache: Path | None = None, *, n: int = 6, seed: int = 0,
                   quick: bool = False, jobs: int | None = None,
                   log: Callable[[str], None] | None = None) -> list[EpisodeTruth]:
@@ -886,7 +892,7 @@ def make_episodes(corpus: Corpus, cache: Path | None = None, *, n: int = 6, seed
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     cache = Path(cache) if cache is not None else bench_corpus.cache_dir()
-    out_dir = cache / "episodes"
+    out_dir = episodes_dir(cache, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     speech = bench_corpus.speech_pool(cache, n=SPEECH_LINES)
     plans = [plan_episode(corpus, i, speech, n=n, seed=seed, quick=quick) for i in range(n)]
@@ -1015,7 +1021,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summarize(truths))
     print(f"\ncorpus: {t1 - t0:.1f} s, episodes: {t2 - t1:.1f} s wall "
           f"(render time of episodes made now or before: {sum(t.render_seconds for t in truths):.1f} s)")
-    print(f"episodes in {cache / 'episodes'}")
+    print(f"episodes in {episodes_dir(cache, args.seed)}")
     if args.verify:
         _print_verification(truths)
     return 0

@@ -11,7 +11,8 @@ so the scan's speed over decoding's is the figure to compare across machines.
 
 Usage::
 
-    python -m benchmarks.scan_bench [--quick] [--episodes N] [--library DIR] [--json OUT] [--jobs N] [--repeat N]
+    python -m benchmarks.scan_bench [--quick] [--episodes N] [--seed N] [--library DIR] [--json OUT]
+                                    [--jobs N] [--repeat N]
 """
 
 from __future__ import annotations
@@ -212,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="how many episodes (default 12, quick 2); variants repeat every 6 (each "
                          "twice by default), and the first N are the same whatever the number")
     ap.add_argument("--cache", type=Path, default=None, help="benchmark cache (default: corpus cache)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="episodes of another seed (a held-out set: other songs, kinds, levels and "
+                         "dialogue; kept in <cache>/episodes-seed<N>)")
     ap.add_argument("--library", type=Path, default=None, help="scan against this library")
     ap.add_argument("--jobs", type=int, default=2, help="workers when a library must be built")
     ap.add_argument("--json", type=Path, default=None, help="write the per-episode rows here")
@@ -221,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = args.cache or cache_dir()
     corpus = build_corpus(cache)
     n = args.episodes or (2 if args.quick else DEFAULT_EPISODES)
-    truths = make_episodes(corpus, cache, n=n, quick=args.quick)
+    truths = make_episodes(corpus, cache, n=n, seed=args.seed, quick=args.quick)
     with open_library(corpus, cache, args.library, args.jobs) as lib:
         rows = [bench_episode(lib, t, args.repeat) for t in truths]
     totals = print_table(rows)
