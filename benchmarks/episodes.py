@@ -922,11 +922,11 @@ def _render_all(plans: Sequence[EpisodePlan], out_dir: Path, workers: int):
         yield from pool.map(render_episode, plans, [out_dir] * len(plans))
 
 
-def load_episode_truths(cache: Path | None = None, *, quick: bool = False) -> list[EpisodeTruth]:
-    """All stored truths of full (or quick) episodes under ``cache/episodes``."""
+def load_episode_truths(cache: Path | None = None, *, seed: int = 0, quick: bool = False) -> list[EpisodeTruth]:
+    """All stored truths of full (or quick) episodes of ``seed`` (:func:`episodes_dir`)."""
     cache = Path(cache) if cache is not None else bench_corpus.cache_dir()
     prefix = "quick" if quick else "ep"
-    paths = sorted((cache / "episodes").glob(f"{prefix}[0-9]*.truth.json"))
+    paths = sorted(episodes_dir(cache, seed).glob(f"{prefix}[0-9]*.truth.json"))
     return [EpisodeTruth.load(p) for p in paths]
 
 
