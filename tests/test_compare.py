@@ -86,3 +86,35 @@ def test_audible_from_bounds_the_balance_of_what_is_heard(db: float) -> None:
 
 def test_audible_from_is_none_without_blocks() -> None:
     assert compare.audible_from_db(compare.presence(np.zeros(100), np.zeros(100), SR)) is None
+
+
+def test_recordings_sharing_a_passage_hold_the_same_audio_there(tmp_path) -> None:
+    """B holds A's 10-20 s from its own 5 s on, remastered (another gain, noise 10 dB down): at
+    their alignments the two recordings sound the same; a recording of other music, or B where
+    it plays its own music, does not sound like A."""
+    from audiogen import SR as FILE_SR
+    from audiogen import write_audio
+
+    from soundtrack.models import Recording
+    from soundtrack.params import FingerprintParams
+    from soundtrack.scan.listen import Alignment, Listener
+    from soundtrack.scan.stream import AudioRing, Warp
+
+    rng = np.random.default_rng(5)
+    a = synth_music(21, 30.0)
+    shared = a[10 * FILE_SR : 20 * FILE_SR]
+    shared = 0.8 * shared + _rms(shared) * 10 ** (-10 / 20) * rng.standard_normal(shared.size)
+    b = np.concatenate([synth_music(22, 5.0), shared, synth_music(23, 10.0)]).astype(np.float32)
+    c = synth_music(24, 30.0)
+    recs = [Recording(id=i, path=str(write_audio(tmp_path / f"{name}.flac", y / max(1.0, float(np.abs(y).max())))),
+                      title=name, duration_s=y.size / FILE_SR)
+            for i, (name, y) in enumerate((("a", a), ("b", b), ("c", c)))]
+    params = FingerprintParams()
+    listener = Listener(params, AudioRing(params.sample_rate))
+    same = Warp(1.0, 1.0)
+    # episode 100-110 s plays A's 10-20 s: B's 5-15 s there
+    at_a, at_b = Alignment(recs[0], same, -90.0), Alignment(recs[1], same, -95.0)
+    first, end = round(params.seconds_to_frames(102.0)), round(params.seconds_to_frames(108.0))
+    assert listener.same_audio(at_a, at_b, first, end)
+    assert not listener.same_audio(at_a, Alignment(recs[2], same, -90.0), first, end)
+    assert not listener.same_audio(at_a, Alignment(recs[1], same, -80.0), first, end)  # B's 20-28 s

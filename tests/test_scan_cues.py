@@ -127,3 +127,20 @@ def test_subtracting_the_found_song_leaves_the_other() -> None:
     assert float(np.mean((rest - other) ** 2)) < 0.01 * float(np.mean(other**2))
     assert worth_unmasking(0.0) and worth_unmasking(-5.0)
     assert not worth_unmasking(12.0) and not worth_unmasking(-15.0) and not worth_unmasking(None)
+
+
+def test_a_track_playing_the_same_audio_as_a_stronger_one_is_its_alias() -> None:
+    # two recordings sharing a passage with few landmarks in common: not an echo, but the same audio
+    strong, alias, partner = _piece(1, 0, 60, 0.0, 1.0), _piece(2, 20, 35, 50.0, 1.0), _piece(3, 10, 50, 0.0, 1.0)
+    alias_of_1 = {(2, 1)}
+
+    def same_audio(weak: Span, loud: Span) -> bool:
+        return (weak.track.recording_id, loud.track.recording_id) in alias_of_1
+
+    tracks = [s.track for s in (strong, alias, partner)]
+    assert sorted(s.track.recording_id for s in spans(tracks, P, min_score=5, same_audio=same_audio)) == [1, 3]
+    assert sorted(s.track.recording_id for s in spans(tracks, P, min_score=5)) == [1, 2, 3]
+    # overlapping by less than a second (the end of a crossfade): not compared
+    brief = _piece(2, 59.5, 80, 50.0, 1.0)
+    assert sorted(s.track.recording_id for s in spans([strong.track, brief.track], P, min_score=5,
+                                                     same_audio=same_audio)) == [1, 2]

@@ -9,6 +9,10 @@ are not cues of their own:
   landmarks also agree with a stronger track at the same time is that track's echo
   (:data:`EXPLAINED_SHARE`). Two songs really playing at once (a mashup) match through different
   landmarks, so both stay.
+* *Shared audio.* Two recordings can also hold nearly the same audio with few landmarks in
+  common (another master or encoding of one passage): a track of one, overlapping a stronger
+  track of the other, whose recording plays the same audio there as the stronger one's
+  (``same_audio``, :meth:`soundtrack.scan.listen.Listener.same_audio`), is an alias of it.
 * *Repeats.* Music that repeats itself (loops, choruses) matches the same episode audio at
   several offsets of one recording, but a recording cannot be heard twice at once: of the
   overlapping tracks of one recording only the strongest is kept.
@@ -78,10 +82,22 @@ class Span:
         return int(self.frames.size)
 
 
-def spans(tracks: list[Track], params: FingerprintParams, min_score: int) -> list[Span]:
-    """The cues among ``tracks``, as spans in episode order (see the module docstring)."""
+#: Tracks overlapping by less than this (s) are not compared for shared audio (a crossfade).
+ALIAS_MIN_OVERLAP_S = 1.0
+
+#: ``same_audio(weak, strong)``: whether the recordings of two overlapping spans, each at its
+#: track's alignment, hold the same audio where both sound.
+SameAudio = Callable[["Span", "Span"], bool]
+
+
+def spans(tracks: list[Track], params: FingerprintParams, min_score: int,
+          same_audio: SameAudio | None = None) -> list[Span]:
+    """The cues among ``tracks``, as spans in episode order (see the module docstring). Without
+    ``same_audio``, aliases are not looked for."""
     found = [s for s in (span(t, params) for t in tracks) if s is not None and s.score >= min_score]
     found = keep_strongest(found, is_echo)
+    if same_audio is not None:
+        found = keep_strongest(found, lambda weak, strong: is_alias(weak, strong, params, same_audio))
     found = keep_strongest(found, is_masked)
     found = join_tempo_pieces(found, params)
     found = keep_strongest(found, lambda weak, strong: is_repeat(weak, strong, params))
@@ -198,6 +214,14 @@ def is_echo(weak: Span, strong: Span) -> bool:
     """Whether ``weak`` sounds with ``strong`` (another recording) through the same landmarks."""
     return (weak.track.recording_id != strong.track.recording_id and _overlap(weak, strong) > 0
             and float(np.isin(weak.qids, strong.qids, assume_unique=True).mean()) >= EXPLAINED_SHARE)
+
+
+def is_alias(weak: Span, strong: Span, params: FingerprintParams, same_audio: SameAudio) -> bool:
+    """Whether ``weak``, overlapping ``strong`` (another recording) by at least
+    :data:`ALIAS_MIN_OVERLAP_S`, plays the same audio as ``strong`` there (``same_audio``)."""
+    return (weak.track.recording_id != strong.track.recording_id
+            and _overlap(weak, strong) >= params.seconds_to_frames(ALIAS_MIN_OVERLAP_S)
+            and same_audio(weak, strong))
 
 
 def is_repeat(weak: Span, strong: Span, params: FingerprintParams) -> bool:

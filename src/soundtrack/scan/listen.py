@@ -148,6 +148,27 @@ class Listener:
                 return True
         return False
 
+    def same_audio(self, a: Alignment, b: Alignment, first: int, end: int) -> bool:
+        """Whether recordings ``a`` and ``b``, each at its alignment, hold the same audio in
+        episode frames ``[first, end)`` (the middle :data:`VERIFY_MIN_S` of them): ``b``'s own
+        audio is clearly heard in ``a``'s (median block score over :data:`CLEAR_SIGMAS`). Two
+        recordings sharing a passage (a re-used loop, another master of one take) do; the two
+        songs of a mashup, heard at once but each its own audio, do not. The episode is not
+        needed: this compares the recordings' files."""
+        sr, hop = self.params.sample_rate, self.params.hop
+        middle = (first + end) * hop // 2
+        half = min((end - first) * hop // 2, round(VERIFY_MIN_S * sr / 2))
+        if half < sr // 2:
+            return False
+        margin = round(ALIGN_S * sr)
+        heard = self._recording_audio(a, middle - half, 2 * half)
+        other = self._recording_audio(b, middle - half - margin, 2 * half + 2 * margin)
+        if heard is None or other is None or not heard.any() or not other.any():
+            return False
+        k, _ = compare.best_match(heard, other)
+        pres = compare.presence(heard, other[k : k + heard.size], sr)
+        return bool(pres.score.size and np.median(pres.score) > CLEAR_SIGMAS)
+
     def _probe(self, align: Alignment, edge: int, limit: int, direction: int) -> Probe:
         """Move ``edge`` (a sample) outwards (``direction`` -1: earlier, +1: later) while the music
         goes on, no further than ``limit``; return it as a frame."""

@@ -123,7 +123,8 @@ class Scanner:
                 self._listen_end(track, snapshot, listener, tracker)
             self._verify(candidates, snapshot, listener, tracker)
         with cpu.stage("cues"):
-            found = spans(tracker.done, p, self.min_score)
+            found = spans(tracker.done, p, self.min_score,
+                          same_audio=lambda weak, strong: self._same_audio(weak, strong, snapshot, listener))
             cues = _with_overlaps([self._cue(i + 1, s, snapshot) for i, s in enumerate(found)])
             _set_usage(cues, envelope.rms)
         return Soundtrack(path=str(path), duration_s=done_s, cues=cues, envelope_s=ENVELOPE_S, rms=envelope.rms,
@@ -187,7 +188,8 @@ class Scanner:
                 continue
             found = Track(source, offset)
             found.add(agree)
-            found.note_window(agree.distinct_frames())
+            score = agree.distinct_frames()
+            found.note_window(score, score)
             s = span(found, self.params)
             if s is not None and listener.heard_clearly(self._alignment(found, snapshot), s.start, s.end):
                 tracker.accept(found)
@@ -217,6 +219,13 @@ class Scanner:
                   if t is not track and t.is_confirmed and t.last_frame >= s.start
                   and (o := span(t, self.params)) is not None]
         return explained(s, others, self.params)
+
+    def _same_audio(self, weak: Span, strong: Span, snapshot: Snapshot, listener: Listener) -> bool:
+        """Whether the recordings of two overlapping spans hold the same audio where both sound
+        (:meth:`Listener.same_audio`)."""
+        first, end = max(weak.start, strong.start), min(weak.end, strong.end)
+        return listener.same_audio(self._alignment(strong.track, snapshot), self._alignment(weak.track, snapshot),
+                                   first, end)
 
     def _alignment(self, track: Track, snapshot: Snapshot) -> Alignment:
         return Alignment(snapshot.recording(track.recording_id), track.warp,

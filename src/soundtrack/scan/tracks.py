@@ -28,7 +28,9 @@ WINDOW_S = 6.0
 HOP_S = 2.0
 #: Fewest agreeing anchor frames for a window alignment to open a track (cues are confirmed later).
 WINDOW_MIN_SCORE = 5
-#: A window supports a track when this many of its anchor frames agree with the track.
+#: A window supports a track when this many of its anchor frames agree with the track and one of
+#: them at least is in its newest :data:`HOP_S` (or the window opens the track): the windows
+#: overlap, and one burst of landmarks seen by three of them is still one moment.
 WINDOW_MIN_AGREE = 2
 #: Most alignments taken per window (several songs can sound at once).
 WINDOW_MAX_RESULTS = 8
@@ -58,7 +60,7 @@ class Track:
 
     source: int
     offset: int
-    windows: int = 0  # windows with at least WINDOW_MIN_AGREE agreeing anchor frames
+    windows: int = 0  # supporting windows (see WINDOW_MIN_AGREE)
     best_score: int = 0  # most agreeing anchor frames in one window
     last_frame: int = -1  # latest agreeing anchor frame
     parts: list[Hits] = field(default_factory=list)
@@ -75,9 +77,10 @@ class Track:
             self.parts.append(hits)
             self.last_frame = max(self.last_frame, int(hits.frame.max()))
 
-    def note_window(self, score: int) -> None:
-        """Count a window in which ``score`` anchor frames agree."""
-        self.windows += score >= WINDOW_MIN_AGREE
+    def note_window(self, score: int, fresh: int) -> None:
+        """Count a window in which ``score`` anchor frames agree, ``fresh`` of them in the part no
+        earlier window of this track saw (see :data:`WINDOW_MIN_AGREE`)."""
+        self.windows += score >= WINDOW_MIN_AGREE and fresh > 0
         self.best_score = max(self.best_score, score)
 
     @property
@@ -179,7 +182,7 @@ class Tracker:
         mine = win.select(np.isin(win.source, sources))
         for t in self.open:
             agree = mine.agreeing(t.source, t.offset, OFFSET_SLACK)
-            t.note_window(agree.distinct_frames())
+            t.note_window(agree.distinct_frames(), agree.between(self._added_until, end).distinct_frames())
             t.add(agree.between(self._added_until, end))
 
     def _open_new(self, win: Hits, log: HitLog, start: int, end: int) -> None:
@@ -193,7 +196,8 @@ class Tracker:
             if any(t.same(source, a.offset_frames) for t in self.open):
                 continue
             track = Track(source, a.offset_frames)
-            track.note_window(win.agreeing(source, track.offset, OFFSET_SLACK).distinct_frames())
+            score = win.agreeing(source, track.offset, OFFSET_SLACK).distinct_frames()
+            track.note_window(score, score)
             if earlier is None:
                 earlier = log.between(start - self.backfill, end)
             track.add(earlier.agreeing(source, track.offset, OFFSET_SLACK))
