@@ -182,8 +182,9 @@ class Tracker:
         mine = win.select(np.isin(win.source, sources))
         for t in self.open:
             agree = mine.agreeing(t.source, t.offset, OFFSET_SLACK)
-            t.note_window(agree.distinct_frames(), agree.between(self._added_until, end).distinct_frames())
-            t.add(agree.between(self._added_until, end))
+            fresh = agree.between(self._added_until, end)
+            t.note_window(agree.distinct_frames(), fresh.distinct_frames())
+            t.add(fresh)
 
     def _open_new(self, win: Hits, log: HitLog, start: int, end: int) -> None:
         # chance alignments grow with the hits a window draws, as for a query (see match.py)
