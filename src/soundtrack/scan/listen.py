@@ -125,12 +125,8 @@ class Listener:
         episode, at = self.ring.get(first, end)
         if episode.size < self.params.sample_rate:
             return None
-        margin = round(ALIGN_S * self.params.sample_rate)
-        recording = self._recording_audio(align, at - margin, episode.size + 2 * margin)
-        if recording is None:
-            return None
-        k, _ = compare.best_match(episode, recording)
-        return Excerpt(at, episode, recording[k : k + episode.size])
+        recording = self._aligned_with(align, episode, at)
+        return None if recording is None else Excerpt(at, episode, recording)
 
     def heard_clearly(self, align: Alignment, first: int, end: int) -> bool:
         """Whether the recording clearly sounds in episode frames ``[first, end)`` (the median
@@ -160,13 +156,13 @@ class Listener:
         half = min((end - first) * hop // 2, round(VERIFY_MIN_S * sr / 2))
         if half < sr // 2:
             return False
-        margin = round(ALIGN_S * sr)
         heard = self._recording_audio(a, middle - half, 2 * half)
-        other = self._recording_audio(b, middle - half - margin, 2 * half + 2 * margin)
-        if heard is None or other is None or not heard.any() or not other.any():
+        if heard is None or not heard.any():
             return False
-        k, _ = compare.best_match(heard, other)
-        pres = compare.presence(heard, other[k : k + heard.size], sr)
+        other = self._aligned_with(b, heard, middle - half)
+        if other is None or not other.any():
+            return False
+        pres = compare.presence(heard, other, sr)
         return bool(pres.score.size and np.median(pres.score) > CLEAR_SIGMAS)
 
     def _probe(self, align: Alignment, edge: int, limit: int, direction: int) -> Probe:
@@ -234,6 +230,16 @@ class Listener:
             return Loudness(None, audible_from)
         balance = compare.balance_db(pres)
         return Loudness(balance, audible_from if balance is None else balance)
+
+    def _aligned_with(self, align: Alignment, samples: np.ndarray, at: int) -> np.ndarray | None:
+        """The recording as heard from absolute episode sample ``at``, aligned to the sample with
+        ``samples`` (which start there) within ±:data:`ALIGN_S`; None if it cannot be decoded."""
+        margin = round(ALIGN_S * self.params.sample_rate)
+        recording = self._recording_audio(align, at - margin, samples.size + 2 * margin)
+        if recording is None:
+            return None
+        k, _ = compare.best_match(samples, recording)
+        return recording[k : k + samples.size]
 
     def _recording_audio(self, align: Alignment, at: int, n: int) -> np.ndarray | None:
         """``n`` samples of the recording as heard from episode sample ``at`` (silence outside the
