@@ -188,8 +188,7 @@ class Scanner:
                 continue
             found = Track(source, offset)
             found.add(agree)
-            score = agree.distinct_frames()
-            found.note_window(score, score)
+            found.note_window(agree.distinct_frames())
             s = span(found, self.params)
             if s is not None and listener.heard_clearly(self._alignment(found, snapshot), s.start, s.end):
                 tracker.accept(found)

@@ -77,10 +77,11 @@ class Track:
             self.parts.append(hits)
             self.last_frame = max(self.last_frame, int(hits.frame.max()))
 
-    def note_window(self, score: int, fresh: int) -> None:
+    def note_window(self, score: int, fresh: int | None = None) -> None:
         """Count a window in which ``score`` anchor frames agree, ``fresh`` of them in the part no
-        earlier window of this track saw (see :data:`WINDOW_MIN_AGREE`)."""
-        self.windows += score >= WINDOW_MIN_AGREE and fresh > 0
+        earlier window of this track saw (see :data:`WINDOW_MIN_AGREE`; None: all of them, the
+        window that opens the track)."""
+        self.windows += score >= WINDOW_MIN_AGREE and (fresh is None or fresh > 0)
         self.best_score = max(self.best_score, score)
 
     @property
@@ -197,8 +198,7 @@ class Tracker:
             if any(t.same(source, a.offset_frames) for t in self.open):
                 continue
             track = Track(source, a.offset_frames)
-            score = win.agreeing(source, track.offset, OFFSET_SLACK).distinct_frames()
-            track.note_window(score, score)
+            track.note_window(win.agreeing(source, track.offset, OFFSET_SLACK).distinct_frames())
             if earlier is None:
                 earlier = log.between(start - self.backfill, end)
             track.add(earlier.agreeing(source, track.offset, OFFSET_SLACK))
