@@ -84,6 +84,15 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "soundtrack-bench"
 
 
+def packages() -> tuple[str, ...]:
+    """The Debian packages the corpus is made of: ``$SOUNDTRACK_BENCH_PACKAGES`` (comma-separated),
+    or :data:`PACKAGES`. Music the code was never tuned on goes with a cache of its own
+    (``$SOUNDTRACK_BENCH_CACHE``): a cache's corpus is every package ever unpacked into it."""
+    env = os.environ.get("SOUNDTRACK_BENCH_PACKAGES", "")
+    chosen = tuple(p.strip() for p in env.split(",") if p.strip())
+    return chosen or PACKAGES
+
+
 def _find_deb(debs: Path, package: str) -> Path | None:
     """Return the downloaded .deb of ``package`` in ``debs``, if any."""
     found = sorted(debs.glob(f"{package}_*.deb"))
@@ -103,7 +112,7 @@ def _apt_download(package: str, debs: Path) -> None:
 
 
 def fetch_packages(cache: Path) -> Path:
-    """Download and unpack every package of ``PACKAGES``; return the unpacked root.
+    """Download and unpack every package of :func:`packages`; return the unpacked root.
 
     A package is unpacked once; a stamp file ``root/.unpacked-<package>``
     records it, so later calls only check for files.
@@ -111,7 +120,7 @@ def fetch_packages(cache: Path) -> Path:
     debs, root = cache / "debs", cache / "root"
     debs.mkdir(parents=True, exist_ok=True)
     root.mkdir(parents=True, exist_ok=True)
-    for package in PACKAGES:
+    for package in packages():
         stamp = root / f".unpacked-{package}"
         if stamp.exists():
             continue
