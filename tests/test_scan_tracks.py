@@ -1,6 +1,6 @@
 """Voting on windows of hits (:mod:`soundtrack.scan.tracks`) without audio: a cue needs evidence
 from separate moments, or one strong window; one short burst of landmarks seen by several
-overlapping windows is still one moment."""
+overlapping windows is still one moment, which the scanner listens to before it believes it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from soundtrack.params import FingerprintParams
 from soundtrack.scan.hits import HitLog, Hits
 from soundtrack.scan.stream import WARPS, Warp, source_of
-from soundtrack.scan.tracks import CUE_STRONG_SCORE, Tracker
+from soundtrack.scan.tracks import CANDIDATE_MIN_SCORE, CUE_STRONG_SCORE, Tracker
 
 P = FingerprintParams()
 SOURCE = source_of(4, WARPS.index(Warp(1.0, 1.0)))
@@ -40,7 +40,12 @@ def _vote(*bursts: Hits, until_s: float = 60.0) -> tuple[int, int, int]:
 def test_one_short_burst_is_one_moment_however_many_windows_see_it() -> None:
     # 15 agreeing frames within 0.5 s: each of the three 6 s windows over it sees all 15
     confirmed, candidates, windows = _vote(_burst(24.1, 15))
-    assert (confirmed, candidates, windows) == (0, 0, 1)
+    assert (confirmed, candidates, windows) == (0, 1, 1)  # not a cue, but listened to
+
+
+def test_a_burst_too_small_for_a_candidate_is_dropped() -> None:
+    confirmed, candidates, _ = _vote(_burst(24.1, CANDIDATE_MIN_SCORE - 1))
+    assert (confirmed, candidates) == (0, 0)
 
 
 def test_two_moments_seconds_apart_are_a_cue() -> None:

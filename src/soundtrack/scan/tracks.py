@@ -47,9 +47,11 @@ GAP_S = 20.0
 CUE_MIN_WINDOWS = 2
 CUE_MIN_SCORE = 12
 CUE_STRONG_SCORE = 16
-#: A closed track short of that, with at least this many agreeing frames in
-#: :data:`CUE_MIN_WINDOWS` windows, is a candidate: the scanner listens to its recording there
-#: and confirms it when the recording is clearly heard (:mod:`soundtrack.scan.listen`).
+#: A closed track short of that, with at least this many agreeing frames, is a candidate: the
+#: scanner listens to its recording there and confirms it when the recording is clearly heard
+#: (:mod:`soundtrack.scan.listen`). One burst of frames counts as well as several windows: a song
+#: whose landmarks a phone's room and codec leave only at its loudest moment is still there, and
+#: listening, not the number of windows, tells it from a chance burst.
 CANDIDATE_MIN_SCORE = 8
 
 
@@ -216,6 +218,5 @@ class Tracker:
     def _close(self, tracks: list[Track]) -> tuple[list[Track], list[Track]]:
         closed = [t for t in tracks if confirmed(t)]
         self.done += closed
-        candidates = [t for t in tracks if not t.is_confirmed and t.windows >= CUE_MIN_WINDOWS
-                      and t.hits.distinct_frames() >= CANDIDATE_MIN_SCORE]
+        candidates = [t for t in tracks if not t.is_confirmed and t.hits.distinct_frames() >= CANDIDATE_MIN_SCORE]
         return closed, candidates
