@@ -13,7 +13,14 @@ from soundtrack.params import FingerprintParams
 from soundtrack.scan.cues import MASKED_DB, Span, join_tempo_pieces, spans
 from soundtrack.scan.hits import Hits
 from soundtrack.scan.listen import Loudness
-from soundtrack.scan.scanner import FOREGROUND_MIN_BALANCE_DB, music_balance_db
+from soundtrack.scan.scanner import (
+    COHERENT_MIN_RHO,
+    ENVELOPE_S,
+    FOREGROUND_MIN_BALANCE_DB,
+    _coherent,
+    _set_usage,
+    music_balance_db,
+)
 from soundtrack.scan.stream import WARPS, Warp, source_of
 from soundtrack.scan.tracks import Track
 
@@ -114,6 +121,30 @@ def test_the_music_of_a_mashup_is_both_songs() -> None:
     fading, unheard = _cue(3, 45.0, 90.0, 3.0, [1]), _cue(4, 20.0, 40.0, None, [1])
     assert music_balance_db(a, [a, fading, unheard]) == pytest.approx(-9.0)
     assert music_balance_db(unheard, [a, unheard]) is None
+
+
+def test_usage_comes_from_the_level_dips_where_the_episode_does_not_keep_the_waveforms() -> None:
+    # a phone's room and codec: a song as loud as the dialogue correlates so little with its
+    # recording that its balance reads -15 dB, but the episode's level hardly dips during it
+    steady = [0.1] * round(60 / ENVELOPE_S)
+    through_phone = [_track_heard(-15.0, peak_rho=0.4), _track_heard(-12.0, peak_rho=COHERENT_MIN_RHO - 0.1)]
+    broadcast = through_phone + [_track_heard(2.0, peak_rho=COHERENT_MIN_RHO + 0.05)]
+    assert not _coherent(through_phone) and _coherent(broadcast)
+    for coherent, foreground in ((True, False), (False, True)):
+        cue = _cue(1, 10.0, 50.0, -15.0, [])
+        _set_usage([cue], steady, coherent=coherent)
+        assert cue.foreground is foreground
+    # background music: the level falls by the dialogue's lead in every pause
+    pauses = [0.1 if k % 8 else 0.01 for k in range(round(60 / ENVELOPE_S))]
+    cue = _cue(1, 10.0, 50.0, -15.0, [])
+    _set_usage([cue], pauses, coherent=False)
+    assert cue.foreground is False
+
+
+def _track_heard(balance_db: float, *, peak_rho: float) -> Track:
+    track = Track(source=1, offset=0)
+    track.loudness = Loudness(balance_db, balance_db, peak_rho)
+    return track
 
 
 def test_subtracting_the_found_song_leaves_the_other() -> None:

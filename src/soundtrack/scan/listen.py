@@ -76,10 +76,14 @@ class Loudness:
     ``balance_db`` is the balance measured where the recording is heard through a coherent
     channel (:func:`compare.balance_db`), None where it is not heard. ``at_most_db`` bounds it
     from above either way: the measured balance, or for a recording not heard, the quietest
-    balance at which it would have been (:func:`compare.audible_from_db`)."""
+    balance at which it would have been (:func:`compare.audible_from_db`). ``peak_rho`` is the
+    highest correlation of one block there: near 1 where the recording is heard alone (in a pause
+    of the dialogue) through a channel that keeps its waveform, far less through a room and a
+    speech codec, which the balance then underrates."""
 
     balance_db: float | None
     at_most_db: float
+    peak_rho: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -225,11 +229,12 @@ class Listener:
         audible_from = compare.audible_from_db(pres)
         if audible_from is None:
             return None
+        peak_rho = float(pres.rho.max())
         if np.median(pres.score) <= compare.CHANCE_SIGMAS:
             # not heard, or only through an incoherent channel: rho² is no share then
-            return Loudness(None, audible_from)
+            return Loudness(None, audible_from, peak_rho)
         balance = compare.balance_db(pres)
-        return Loudness(balance, audible_from if balance is None else balance)
+        return Loudness(balance, audible_from if balance is None else balance, peak_rho)
 
     def _aligned_with(self, align: Alignment, samples: np.ndarray, at: int) -> np.ndarray | None:
         """The recording as heard from absolute episode sample ``at``, aligned to the sample with

@@ -36,6 +36,12 @@ FOREGROUND_MIN_BALANCE_DB = -7.5
 #: When the recording cannot be heard (its file is gone), a cue is foreground music when the
 #: episode level dips less than this (dB) below its median during the cue (:func:`_level_dip_db`).
 FOREGROUND_MAX_DIP_DB = 10.0
+#: The balances measure the music's share of the episode only where the episode keeps the
+#: recordings' waveforms: then some block of some cue (music in a pause of the dialogue)
+#: correlates with its recording above this (a broadcast codec keeps 0.95 and more). Through a
+#: phone's room and speech codec no block gets near it, the balances come out 10-20 dB low, and
+#: every cue's usage is told from the level dips instead.
+COHERENT_MIN_RHO = 0.9
 #: Seconds of decoded episode audio kept for listening to tracks' recordings (:mod:`.listen`):
 #: a track is confirmed at most about a minute after its first landmark (back-fill, window,
 #: decoded block) and closed about as long after its last.
@@ -126,7 +132,7 @@ class Scanner:
             found = spans(tracker.done, p, self.min_score,
                           same_audio=lambda weak, strong: self._same_audio(weak, strong, snapshot, listener))
             cues = _with_overlaps([self._cue(i + 1, s, snapshot) for i, s in enumerate(found)])
-            _set_usage(cues, envelope.rms)
+            _set_usage(cues, envelope.rms, coherent=_coherent(tracker.done))
         return Soundtrack(path=str(path), duration_s=done_s, cues=cues, envelope_s=ENVELOPE_S, rms=envelope.rms,
                           cpu_s=dict(cpu))
 
@@ -293,12 +299,18 @@ def _with_overlaps(cues: list[Cue]) -> list[Cue]:
     return cues
 
 
-def _set_usage(cues: list[Cue], rms: list[float]) -> None:
+def _coherent(tracks: list[Track]) -> bool:
+    """Whether the episode keeps the recordings' waveforms (see :data:`COHERENT_MIN_RHO`)."""
+    return any(t.loudness is not None and t.loudness.peak_rho >= COHERENT_MIN_RHO for t in tracks)
+
+
+def _set_usage(cues: list[Cue], rms: list[float], *, coherent: bool = True) -> None:
     """Set each cue's ``foreground``: from all the music against the rest of the episode
-    (:func:`music_balance_db`) where listening heard the cue, else from how far the episode's
-    level (``rms``, one value per :data:`ENVELOPE_S`) dips during it (:func:`_level_dip_db`)."""
+    (:func:`music_balance_db`) where listening heard the cue through a ``coherent`` channel, else
+    from how far the episode's level (``rms``, one value per :data:`ENVELOPE_S`) dips during it
+    (:func:`_level_dip_db`)."""
     for cue in cues:
-        music = music_balance_db(cue, cues)
+        music = music_balance_db(cue, cues) if coherent else None
         cue.foreground = bool(music >= FOREGROUND_MIN_BALANCE_DB if music is not None
                               else _level_dip_db(rms, cue.episode_start_s, cue.episode_end_s) < FOREGROUND_MAX_DIP_DB)
 
