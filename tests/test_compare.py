@@ -3,6 +3,8 @@ signals with known mixing (seeded, so every run is the same)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from audiogen import synth_music
@@ -118,3 +120,55 @@ def test_recordings_sharing_a_passage_hold_the_same_audio_there(tmp_path) -> Non
     assert listener.same_audio(at_a, at_b, first, end)
     assert not listener.same_audio(at_a, Alignment(recs[2], same, -90.0), first, end)
     assert not listener.same_audio(at_a, Alignment(recs[1], same, -80.0), first, end)  # B's 20-28 s
+
+
+def test_a_song_through_a_room_resembles_its_recording_only_at_its_alignment(tmp_path) -> None:
+    """A room's reverb and noise leave little of the waveform (the episode hardly correlates with
+    the recording), but the recording's peaks and band bits still agree with the episode's at its
+    alignment, and not at another passage of it or for other music."""
+    from audiogen import SR as FILE_SR
+    from audiogen import write_audio
+    from scipy.signal import fftconvolve
+
+    from soundtrack.models import Recording
+    from soundtrack.params import FingerprintParams
+    from soundtrack.scan.listen import CLEAR_SIGMAS, Alignment, Listener
+    from soundtrack.scan.stream import AudioRing, Warp
+
+    rng = np.random.default_rng(7)
+    a, c = synth_music(31, 40.0), synth_music(32, 40.0)
+    recs = [Recording(id=i, path=str(write_audio(tmp_path / f"{name}.flac", y / max(1.0, float(np.abs(y).max())))),
+                      title=name, duration_s=y.size / FILE_SR) for i, (name, y) in enumerate((("a", a), ("c", c)))]
+    params = FingerprintParams()
+    music = _music(31, 40.0)[10 * SR : 20 * SR]  # A's 10-20 s, played from the episode's 0 s
+    room = rng.standard_normal(SR // 2) * np.exp(-np.arange(SR // 2) / (0.06 * SR))  # RT60 about 0.4 s
+    wet = fftconvolve(music, room)[: music.size]
+    wet *= _rms(music) / _rms(wet)
+    episode = (wet + _speech_like(rng, wet.size) * _rms(wet) * 0.5).astype(np.float32)
+    ring = AudioRing(episode.size)
+    ring.push(episode)
+    listener = Listener(params, ring)
+    same = Warp(1.0, 1.0)
+    first, end = round(params.seconds_to_frames(2.0)), round(params.seconds_to_frames(8.0))
+    right = Alignment(recs[0], same, 10.0)
+    # heard above chance, but the waveform is too blurred to confirm the song by itself
+    assert compare.CHANCE_SIGMAS < listener.hearing(right, first, end) < CLEAR_SIGMAS
+    assert listener.resembles(right, first, end)
+    assert not listener.resembles(Alignment(recs[0], same, 22.0), first, end)  # A's 24-30 s
+    assert not listener.resembles(Alignment(recs[1], same, 10.0), first, end)
+
+
+@pytest.mark.parametrize(("level", "resembles", "heard"), [
+    (9.0, False, "clearly"),
+    (6.0, True, "faint"),  # above chance, and the peaks and band bits agree
+    (6.0, False, None),
+    (3.0, True, None),     # not heard above chance
+])
+def test_a_candidate_is_heard_clearly_or_faintly_by_two_tests(level, resembles, heard) -> None:
+    from soundtrack.scan.scanner import Scanner
+
+    listener = SimpleNamespace(hearing=lambda *_: level, resembles=lambda *_: resembles)
+    frames = SimpleNamespace(start=100, end=400)
+    assert Scanner._heard(None, frames, listener) == heard
+    # where the episode keeps the waveforms, a song is heard clearly or not at all
+    assert Scanner._heard(None, frames, listener, faint_ok=False) == (heard if heard == "clearly" else None)

@@ -17,6 +17,7 @@ from soundtrack.scan.scanner import (
     COHERENT_MIN_RHO,
     ENVELOPE_S,
     FOREGROUND_MIN_BALANCE_DB,
+    _blurred,
     _coherent,
     _set_usage,
     music_balance_db,
@@ -104,6 +105,16 @@ def test_tracks_listening_cannot_place_below_the_other_are_kept() -> None:
     assert _recordings(crossfade) == [1, 2]
 
 
+def test_a_faint_track_yields_to_a_clear_repeat_of_its_recording() -> None:
+    # a looped passage: the wrong repeat (more landmarks, confirmed faintly) and the right one
+    # (heard clearly) over the same stretch of the episode
+    wrong, right = _piece(1, 100, 130, 183.0, 1.0), _piece(1, 110, 130, 63.0, 1.0)
+    assert wrong.score > right.score
+    assert [s.track.offset for s in spans([wrong.track, right.track], P, 1)] == [wrong.track.offset]
+    wrong.track.faint = True
+    assert [s.track.offset for s in spans([wrong.track, right.track], P, 1)] == [right.track.offset]
+
+
 def _cue(number: int, start_s: float, end_s: float, balance_db: float | None, overlaps: list[int]) -> Cue:
     rec = Recording(id=number, path=f"/music/{number}.ogg", title=str(number), duration_s=300.0)
     return Cue(number=number, recording=rec, episode_start_s=start_s, episode_end_s=end_s, recording_start_s=0.0,
@@ -130,6 +141,8 @@ def test_usage_comes_from_the_level_dips_where_the_episode_does_not_keep_the_wav
     through_phone = [_track_heard(-15.0, peak_rho=0.4), _track_heard(-12.0, peak_rho=COHERENT_MIN_RHO - 0.1)]
     broadcast = through_phone + [_track_heard(2.0, peak_rho=COHERENT_MIN_RHO + 0.05)]
     assert not _coherent(through_phone) and _coherent(broadcast)
+    assert _blurred(through_phone) and not _blurred(broadcast)
+    assert not _blurred([]) and not _blurred([Track(source=1, offset=0)])  # nothing listened to yet: not known
     for coherent, foreground in ((True, False), (False, True)):
         cue = _cue(1, 10.0, 50.0, -15.0, [])
         _set_usage([cue], steady, coherent=coherent)

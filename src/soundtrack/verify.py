@@ -258,14 +258,27 @@ def evidence(query: QueryFeatures, path: str, offset_frames: int, duration_s: fl
     if span is None:
         return None
     samples, first_frame = span
+    return evidence_in(query, samples, offset_frames - first_frame, params)
+
+
+def evidence_in(query: QueryFeatures, samples: np.ndarray, offset_frames: int,
+                params: FingerprintParams) -> Evidence:
+    """The :class:`Evidence` for recording audio ``samples`` (frame 0 at their first sample),
+    query frame 0 at their frame ``offset_frames``; they should reach :func:`margin_frames`
+    beyond the query on each side."""
     parts: list[Coincidence | Agreement] = []
     for p, peaks in zip(resolutions(params), query.peaks):
-        ref = find_peaks(samples, p)
-        reference = Peaks(ref.frame + first_frame, ref.bin, ref.level)
-        parts.append(coincidence(peaks, reference, offset_frames, p.max_bin + 1, tolerance_in_bins(p)))
+        parts.append(coincidence(peaks, find_peaks(samples, p), offset_frames, p.max_bin + 1, tolerance_in_bins(p)))
     # both sets of band rows start at frame 1 of their audio, so their rows align as frames do
-    parts.append(agreement(query.bands, band_bits(samples, params), offset_frames - first_frame))
+    parts.append(agreement(query.bands, band_bits(samples, params), offset_frames))
     return Evidence(tuple(parts))
+
+
+def margin_frames(params: FingerprintParams) -> int:
+    """Frames of recording needed beyond each end of a query: the :func:`context_frames` of any
+    of :func:`resolutions` (or the band bits' window), plus the largest of :data:`NULL_SHIFTS`."""
+    context = max(*(context_frames(r) for r in resolutions(params)), BAND_N_FFT // params.hop)
+    return context + _NULL_REACH + PEAK_FRAMES
 
 
 def reference_span(path: str, offset_frames: int, duration_s: float,
@@ -276,8 +289,7 @@ def reference_span(path: str, offset_frames: int, duration_s: float,
     :func:`resolutions`, or the band bits' window) plus the largest of :data:`NULL_SHIFTS` beyond
     each end, so the peaks and bits that matter are those of the whole recording."""
     p = params
-    context = max(*(context_frames(r) for r in resolutions(p)), BAND_N_FFT // p.hop)
-    margin_s = p.frames_to_seconds(context + _NULL_REACH + PEAK_FRAMES)
+    margin_s = p.frames_to_seconds(margin_frames(p))
     start_s = max(0.0, p.frames_to_seconds(offset_frames) - margin_s)
     try:
         samples, first_s = load_span(path, start_s, start_s + duration_s + 2 * margin_s, p.sample_rate)

@@ -81,6 +81,13 @@ class Span:
     def score(self) -> int:
         return int(self.frames.size)
 
+    @property
+    def strength(self) -> tuple[bool, int]:
+        """What ranks spans where one explains another: a track confirmed on faint evidence comes
+        after every other (the wrong repeat of a looped passage resembles the episode too, and
+        must not push out the right one, heard clearly), then the score."""
+        return not self.track.faint, self.score
+
 
 #: Tracks overlapping by less than this (s) are not compared for shared audio (a crossfade).
 ALIAS_MIN_OVERLAP_S = 1.0
@@ -204,7 +211,7 @@ def keep_strongest(found: list[Span], explains: Callable[[Span, Span], bool]) ->
     """``found`` without the spans that a stronger kept span explains (``explains(weak, strong)``:
     an echo, a masked track, a repeat), strongest first."""
     kept: list[Span] = []
-    for s in sorted(found, key=lambda s: -s.score):
+    for s in sorted(found, key=lambda s: s.strength, reverse=True):
         if not any(explains(s, k) for k in kept):
             kept.append(s)
     return kept
@@ -261,7 +268,7 @@ def is_masked(weak: Span, strong: Span) -> bool:
 
 def explained(weak: Span, others: list[Span], params: FingerprintParams) -> bool:
     """Whether a stronger span among ``others`` makes ``weak`` an echo or a repeat."""
-    return any(o.score > weak.score and (is_echo(weak, o) or is_repeat(weak, o, params)) for o in others)
+    return any(o.strength > weak.strength and (is_echo(weak, o) or is_repeat(weak, o, params)) for o in others)
 
 
 def _overlap(a: Span, b: Span) -> int:

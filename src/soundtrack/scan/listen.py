@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import verify
 from ..audio import StreamResampler, load_span
 from ..errors import AudioError
 from ..models import Recording
@@ -133,20 +134,49 @@ class Listener:
         return None if recording is None else Excerpt(at, episode, recording)
 
     def heard_clearly(self, align: Alignment, first: int, end: int) -> bool:
-        """Whether the recording clearly sounds in episode frames ``[first, end)`` (the median
-        block scores over :data:`CLEAR_SIGMAS`, in short or long blocks), which a chance alignment
-        of the fingerprint never does."""
+        """Whether the recording clearly sounds in episode frames ``[first, end)`` (:meth:`hearing`
+        over :data:`CLEAR_SIGMAS`), which a chance alignment of the fingerprint never does."""
+        return self.hearing(align, first, end) > CLEAR_SIGMAS
+
+    def hearing(self, align: Alignment, first: int, end: int) -> float:
+        """How clearly the recording sounds in episode frames ``[first, end)`` (at least
+        :data:`VERIFY_MIN_S` around their middle): its median block score, in chance deviations,
+        in short blocks, or in long ones where short ones do not pass :data:`CLEAR_SIGMAS`
+        (whichever is higher); 0 where it cannot be listened to."""
+        x = self._around(align, first, end)
+        level = 0.0
+        for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
+            pres = compare.presence(x.episode, x.recording, self.params.sample_rate, block_s) if x else None
+            if pres is not None and pres.score.size:
+                level = max(level, float(np.median(pres.score)))
+            if level > CLEAR_SIGMAS:
+                break
+        return level
+
+    def resembles(self, align: Alignment, first: int, end: int) -> bool:
+        """Whether the recording's spectral peaks and band bits agree with the episode's in frames
+        ``[first, end)`` (as :meth:`hearing` takes them), as :mod:`soundtrack.verify` confirms a
+        phone clip the landmarks only rank: far more than with the alignment moved by a fraction
+        of a second. Through a phone's room and speech codec these survive where the waveform
+        does not."""
+        x = self._around(align, first, end)
+        if x is None:
+            return False
+        hop = self.params.hop
+        margin = verify.margin_frames(self.params)
+        recording = self._recording_audio(align, x.first - margin * hop, x.episode.size + 2 * margin * hop)
+        if recording is None:
+            return False
+        query = verify.query_features(x.episode, self.params)
+        return verify.evidence_in(query, recording, margin, self.params).z >= verify.MIN_Z
+
+    def _around(self, align: Alignment, first: int, end: int) -> Excerpt | None:
+        """The :meth:`excerpt` of episode frames ``[first, end)``, widened about their middle to
+        :data:`VERIFY_MIN_S`."""
         p = self.params
         middle = (first + end) * p.hop // 2
         half = max((end - first) * p.hop // 2, round(VERIFY_MIN_S * p.sample_rate / 2))
-        x = self.excerpt(align, middle - half, middle + half)
-        if x is None:
-            return False
-        for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
-            pres = compare.presence(x.episode, x.recording, p.sample_rate, block_s)
-            if pres.score.size and np.median(pres.score) > CLEAR_SIGMAS:
-                return True
-        return False
+        return self.excerpt(align, middle - half, middle + half)
 
     def same_audio(self, a: Alignment, b: Alignment, first: int, end: int) -> bool:
         """Whether recordings ``a`` and ``b``, each at its alignment, hold the same audio in

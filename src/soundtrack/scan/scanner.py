@@ -17,7 +17,7 @@ from ..params import FingerprintParams
 from . import compare
 from .cues import Span, explained, span, spans
 from .hits import HitLog
-from .listen import Alignment, Listener
+from .listen import CLEAR_SIGMAS, Alignment, Listener
 from .stream import AudioRing, Envelope, Grid, grids_for, warps_within
 from .tracks import CUE_STRONG_SCORE, Track, Tracker, confirmed
 from .unmask import second_songs, unmasked_hits, worth_unmasking
@@ -202,14 +202,36 @@ class Scanner:
                 self._listen_end(found, snapshot, listener, tracker, unmask=False)
 
     def _verify(self, candidates: list[Track], snapshot: Snapshot, listener: Listener, tracker: Tracker) -> None:
-        """Confirm the candidates whose recording is clearly heard where their landmarks are, then
-        listen at their edges like any confirmed track."""
+        """Confirm the candidates whose recording is clearly heard where their landmarks are, or
+        heard above chance there and resembling the episode in its peaks and band bits
+        (:meth:`Listener.resembles`: a phone keeps too little of the waveform to hear a song
+        clearly, but these survive) where the episode is known not to keep the recordings'
+        waveforms (:func:`_blurred`; elsewhere a song is heard clearly or not there, and a few
+        seconds of one played at another tempo resemble the episode too); those are *faint*
+        (:attr:`Track.faint`). Then listen at the confirmed ones' edges like any confirmed track."""
+        blurred = _blurred(tracker.done)
         for track in candidates:
             s = span(track, self.params)
-            if s is not None and listener.heard_clearly(self._alignment(track, snapshot), s.start, s.end):
+            if s is None:
+                continue
+            heard = self._heard(self._alignment(track, snapshot), s, listener, faint_ok=blurred)
+            if heard is not None:
+                track.faint = heard == "faint"
                 tracker.accept(track)
                 self._listen_start(track, snapshot, listener, tracker)
                 self._listen_end(track, snapshot, listener, tracker)
+
+    @staticmethod
+    def _heard(align: Alignment, s: Span, listener: Listener, *, faint_ok: bool = True) -> str | None:
+        """How a candidate's recording sounds where its landmarks are: "clearly", "faint" (above
+        chance and resembling the episode, see :meth:`_verify`; only if ``faint_ok``) or not at
+        all (None)."""
+        level = listener.hearing(align, s.start, s.end)
+        if level > CLEAR_SIGMAS:
+            return "clearly"
+        if faint_ok and level > compare.CHANCE_SIGMAS and listener.resembles(align, s.start, s.end):
+            return "faint"
+        return None
 
     def _worth_listening(self, track: Track, tracker: Tracker) -> Span | None:
         """The span of ``track``, unless it is empty or :meth:`_explained`."""
@@ -302,6 +324,12 @@ def _with_overlaps(cues: list[Cue]) -> list[Cue]:
 def _coherent(tracks: list[Track]) -> bool:
     """Whether the episode keeps the recordings' waveforms (see :data:`COHERENT_MIN_RHO`)."""
     return any(t.loudness is not None and t.loudness.peak_rho >= COHERENT_MIN_RHO for t in tracks)
+
+
+def _blurred(tracks: list[Track]) -> bool:
+    """Whether the episode is known, from the tracks confirmed so far, not to keep the recordings'
+    waveforms: some were listened to, and none :func:`_coherent`."""
+    return any(t.loudness is not None for t in tracks) and not _coherent(tracks)
 
 
 def _set_usage(cues: list[Cue], rms: list[float], *, coherent: bool = True) -> None:
