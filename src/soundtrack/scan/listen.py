@@ -145,9 +145,11 @@ class Listener:
         (whichever is higher); 0 where it cannot be listened to."""
         x = self._around(align, first, end)
         level = 0.0
+        if x is None:
+            return level
         for block_s in (compare.BLOCK_S, compare.LONG_BLOCK_S):
-            pres = compare.presence(x.episode, x.recording, self.params.sample_rate, block_s) if x else None
-            if pres is not None and pres.score.size:
+            pres = compare.presence(x.episode, x.recording, self.params.sample_rate, block_s)
+            if pres.score.size:
                 level = max(level, float(np.median(pres.score)))
             if level > CLEAR_SIGMAS:
                 break
