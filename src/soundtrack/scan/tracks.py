@@ -67,8 +67,8 @@ class Track:
     last_frame: int = -1  # latest agreeing anchor frame
     parts: list[Hits] = field(default_factory=list)
     is_confirmed: bool = False  # see :func:`confirmed`; once true, stays true
-    #: Confirmed on faint evidence (:meth:`soundtrack.scan.scanner.Scanner._verify`): it yields to
-    #: any other track it overlaps (:attr:`soundtrack.scan.cues.Span.strength`).
+    #: Confirmed on faint evidence (:meth:`soundtrack.scan.scanner.Scanner._verify`): it ranks below
+    #: every other track where one of two is dropped (:attr:`soundtrack.scan.cues.Span.strength`).
     faint: bool = False
     #: Edges found by listening to the recording (:mod:`soundtrack.scan.listen`), episode frames,
     #: and how loud it is against the rest of the episode, measured the same way.
