@@ -161,24 +161,28 @@ class Listener:
         phone clip the landmarks only rank: far more than with the alignment moved by a fraction
         of a second. Through a phone's room and speech codec these survive where the waveform
         does not."""
-        x = self._around(align, first, end)
-        if x is None:
+        episode, at = self.ring.get(*self._widened(first, end))
+        if episode.size < self.params.sample_rate:
             return False
         hop = self.params.hop
         margin = verify.margin_frames(self.params)
-        recording = self._recording_audio(align, x.first - margin * hop, x.episode.size + 2 * margin * hop)
+        recording = self._recording_audio(align, at - margin * hop, episode.size + 2 * margin * hop)
         if recording is None:
             return False
-        query = verify.query_features(x.episode, self.params)
+        query = verify.query_features(episode, self.params)
         return verify.evidence_in(query, recording, margin, self.params).z >= verify.MIN_Z
 
     def _around(self, align: Alignment, first: int, end: int) -> Excerpt | None:
-        """The :meth:`excerpt` of episode frames ``[first, end)``, widened about their middle to
+        """The :meth:`excerpt` of episode frames ``[first, end)`` (:meth:`_widened`)."""
+        return self.excerpt(align, *self._widened(first, end))
+
+    def _widened(self, first: int, end: int) -> tuple[int, int]:
+        """Episode samples of frames ``[first, end)``, widened about their middle to
         :data:`VERIFY_MIN_S`."""
         p = self.params
         middle = (first + end) * p.hop // 2
         half = max((end - first) * p.hop // 2, round(VERIFY_MIN_S * p.sample_rate / 2))
-        return self.excerpt(align, middle - half, middle + half)
+        return middle - half, middle + half
 
     def same_audio(self, a: Alignment, b: Alignment, first: int, end: int) -> bool:
         """Whether recordings ``a`` and ``b``, each at its alignment, hold the same audio in
