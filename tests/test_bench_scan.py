@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import numpy as np
 from audiogen import synth_music
-
 from benchmarks.cue_evidence import pair_hashes, window_scores
 from benchmarks.scan_bench import by_variant
+
 from soundtrack.fingerprint.peaks import find_peaks
 from soundtrack.params import DEFAULT_PARAMS as P
 
