@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [bench_episode(lib, t, args.repeat) for t in truths]
     totals = print_table(rows)
     if args.json:
-        args.json.write_text(json.dumps({"episodes": rows, "all": totals}, indent=1))
+        args.json.write_text(json.dumps({"episodes": rows, "all": totals, "by_variant": by_variant(rows)}, indent=1))
     return 0
 
 
